@@ -1,0 +1,109 @@
+package dev.dacspark.clip;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * CLIP's text encoding through DJL's {@link HuggingFaceTokenizer}: a {@code tokenizer.json} (a file,
+ * or a Hugging Face model directory holding one) turns text into [start, BPE ids..., end], padded
+ * with 0 to the context length; longer text is cut so that the end token is last, as OpenAI's
+ * {@code clip.tokenize(truncate=True)} does.
+ *
+ * <p>The start and end ids are the tokenizer's own special tokens (what it adds around an empty
+ * text), so word-level tokenizers with other ids work too. CLIP pools the text at the highest id of
+ * each row, so the end token must be the vocabulary's highest id (true of CLIP's BPE; a word-level
+ * tokenizer made for CLIP must keep it so).
+ */
+public final class ClipTokenizer implements AutoCloseable {
+    private final HuggingFaceTokenizer tokenizer;
+    private final int contextLength;
+    private final long startId;
+    private final long endId;
+    private final String source;
+
+    private ClipTokenizer(HuggingFaceTokenizer tokenizer, int contextLength, String source) {
+        this.tokenizer = tokenizer;
+        this.contextLength = contextLength;
+        this.source = source;
+        long[] empty = tokenizer.encode("").getIds();
+        if (empty.length != 2) {
+            throw new IllegalArgumentException(source + ": the tokenizer must add one start and one end token "
+                    + "(a post-processor such as RobertaProcessing); it turned \"\" into " + empty.length + " tokens");
+        }
+        this.startId = empty[0];
+        this.endId = empty[1];
+    }
+
+    /** Loads {@code tokenizer.json} from a file or a model directory; never downloads. */
+    public static ClipTokenizer load(Path path, int contextLength) {
+        Path file = Files.isDirectory(path) ? path.resolve("tokenizer.json") : path;
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("tokenizer file " + file + " does not exist");
+        }
+        if (contextLength < 2) {
+            throw new IllegalArgumentException("context length must be at least 2, got " + contextLength);
+        }
+        try {
+            HuggingFaceTokenizer t = HuggingFaceTokenizer.newInstance(file, Map.of(
+                    "addSpecialTokens", "true", "truncation", "false", "padding", "false",
+                    "modelMaxLength", Integer.toString(Integer.MAX_VALUE)));
+            return new ClipTokenizer(t, contextLength, file.toString());
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException(file + ": not a usable tokenizer.json: " + e.getMessage(), e);
+        }
+    }
+
+    public int contextLength() {
+        return contextLength;
+    }
+
+    public long startId() {
+        return startId;
+    }
+
+    public long endId() {
+        return endId;
+    }
+
+    /** One text as {@code contextLength} ids. */
+    public long[] encode(String text) {
+        long[] out = new long[contextLength];
+        encodeInto(text, out, 0);
+        return out;
+    }
+
+    /** Texts as a row-major (texts.size(), contextLength) id matrix. */
+    public long[] encodeBatch(List<String> texts) {
+        long[] out = new long[texts.size() * contextLength];
+        for (int i = 0; i < texts.size(); i++) {
+            encodeInto(texts.get(i), out, i * contextLength);
+        }
+        return out;
+    }
+
+    private void encodeInto(String text, long[] out, int offset) {
+        Encoding enc = tokenizer.encode(text);
+        long[] ids = enc.getIds();
+        int n = Math.min(ids.length, contextLength);
+        System.arraycopy(ids, 0, out, offset, n);
+        if (ids.length > contextLength) {
+            out[offset + contextLength - 1] = endId;
+        }
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+
+    @Override
+    public String toString() {
+        return "ClipTokenizer(" + source + ", context " + contextLength + ", start " + startId + ", end " + endId + ")";
+    }
+}
