@@ -1,0 +1,47 @@
+package dev.dacspark.cli;
+
+import dev.dacspark.bench.ModelBenchmark;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code dac bench model}: benchmarks that print figures. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Run a benchmark and print its figures.")
+public final class BenchCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "WHICH", description = "Benchmark: ${COMPLETION-CANDIDATES}",
+            completionCandidates = Which.class)
+    String which;
+
+    @Option(names = "--model", defaultValue = "ViT-B/16", description = "Architecture (random weights). Default: ${DEFAULT-VALUE}")
+    String model;
+
+    @Option(names = "--batch", split = ",", defaultValue = "1,8", description = "Batch sizes. Default: ${DEFAULT-VALUE}")
+    List<Integer> batches;
+
+    @Option(names = "--iters", defaultValue = "5", description = "Timed iterations per batch size. Default: ${DEFAULT-VALUE}")
+    int iters;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if (!which.equals("model")) {
+            throw new IllegalArgumentException("unknown benchmark '" + which + "'; known: " + String.join(", ", new Which()));
+        }
+        new ModelBenchmark(InfoCommand.resolveConfig(model), batches, iters, spec.commandLine().getOut()).run();
+        return 0;
+    }
+
+    static final class Which extends java.util.ArrayList<String> {
+        Which() {
+            super(List.of("model"));
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package dev.dacspark.eval;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.dacspark.clip.ClipModel;
+import dev.dacspark.clip.ClipTokenizer;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * CLIP zero-shot classification as in the CLIP paper and the MTIL benchmark: a class's embedding
+ * is the mean over templates of the normalised text embeddings of "template with the class name",
+ * normalised again; logits = 100 * cosine(image, class).
+ *
+ * <p>Class embeddings are computed batch-wise and cached per (class list, templates) for the
+ * model this classifier is bound to. The model's weights change when a task is merged: call
+ * {@link #clearCache()} then.
+ */
+public final class ZeroShotClassifier implements AutoCloseable {
+    private final ClipModel model;
+    private final ClipTokenizer tokenizer;
+    private final NDManager manager;
+    private final int batchSize;
+    private final Map<List<List<String>>, NDArray> cache = new HashMap<>();
+
+    public ZeroShotClassifier(ClipModel model, ClipTokenizer tokenizer, NDManager manager, int batchSize) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+        }
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.manager = manager;
+        this.batchSize = batchSize;
+    }
+
+    /** Fills a template's "{}" with a class name. */
+    public static String prompt(String template, String className) {
+        if (!template.contains("{}")) {
+            throw new IllegalArgumentException("template '" + template + "' has no '{}' for the class name");
+        }
+        return template.replace("{}", className);
+    }
+
+    /** (classes, embed) unit-norm class embeddings, cached. */
+    public NDArray classEmbeddings(List<String> classNames, List<String> templates) {
+        if (classNames.isEmpty() || templates.isEmpty()) {
+            throw new IllegalArgumentException("zero-shot classification needs at least one class and one template");
+        }
+        List<List<String>> key = List.of(List.copyOf(classNames), List.copyOf(templates));
+        NDArray cached = cache.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        List<String> prompts = new ArrayList<>(classNames.size() * templates.size());
+        for (String c : classNames) {
+            for (String t : templates) {
+                prompts.add(prompt(t, c));
+            }
+        }
+        NDArray embeddings;
+        try (NDScope scope = new NDScope()) {
+            NDList chunks = new NDList();
+            for (int start = 0; start < prompts.size(); start += batchSize) {
+                List<String> part = prompts.subList(start, Math.min(prompts.size(), start + batchSize));
+                NDArray tokens = manager.create(tokenizer.encodeBatch(part), new Shape(part.size(), tokenizer.contextLength()));
+                chunks.add(ClipModel.normalize(model.encodeText(tokens)));
+            }
+            NDArray all = chunks.size() == 1 ? chunks.get(0) : ai.djl.ndarray.NDArrays.concat(chunks, 0);
+            NDArray perClass = all.reshape(classNames.size(), templates.size(), -1).mean(new int[] {1});
+            embeddings = ClipModel.normalize(perClass);
+            NDScope.unregister(embeddings);
+        }
+        embeddings.attach(manager);
+        cache.put(key, embeddings);
+        return embeddings;
+    }
+
+    /** logits (N, classes) = 100 * cos(image, class) for images (N, 3, R, R). */
+    public NDArray logits(NDArray images, NDArray classEmbeddings) {
+        return ClipModel.normalize(model.encodeImage(images)).matMul(classEmbeddings.transpose()).mul(100f);
+    }
+
+    /** Predicted class index per image. */
+    public long[] predict(NDArray images, NDArray classEmbeddings) {
+        try (NDScope scope = new NDScope()) {
+            return logits(images, classEmbeddings).argMax(1).toType(DataType.INT64, false).toLongArray();
+        }
+    }
+
+    /** Forgets cached class embeddings (after the model's weights change). */
+    public void clearCache() {
+        cache.values().forEach(NDArray::close);
+        cache.clear();
+    }
+
+    @Override
+    public void close() {
+        clearCache();
+    }
+}
