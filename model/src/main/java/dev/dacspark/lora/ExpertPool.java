@@ -1,0 +1,194 @@
+package dev.dacspark.lora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.norm.Dropout;
+import dev.dacspark.clip.Linear;
+import dev.dacspark.clip.Module;
+import dev.dacspark.clip.Param;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * The rank-1 expert pool of one linear layer: a LoRA with A (r x d_in) and B (d_out x r), where row
+ * i of A with column i of B is expert i (the rank-1 update b_i a_i^T), and a router d_in -> r.
+ *
+ * <p>Forward, for the layer's input x (N, L, d_in), training:
+ * <ol>
+ *   <li>cls = x[:, 0]: each sample's first token as it enters this layer (the [CLS] token in the
+ *       vision tower, the start-of-text state in the text tower);</li>
+ *   <li>each sample picks its top routeTopK experts of softmax(router(cls));</li>
+ *   <li>the routeTopK most-voted experts over the batch form ONE mask M for the whole batch; the
+ *       votes are added to the task's running counts;</li>
+ *   <li>the update is s * ((x A^T) * M) B^T, with s = alpha / r: the dense d_out x d_in matrix is
+ *       never formed, and experts outside M get no gradient.</li>
+ * </ol>
+ * Router probabilities do not scale the experts, so the router gets no gradient (as in the
+ * authors' release). In {@link DacConfig.Routing#DENSE} mode there is no router and every expert
+ * is always on: a plain LoRA, the {@code seq-lora} baseline.
+ *
+ * <p>Dropout (on the LoRA input, which the router also sees) applies in training only.
+ */
+public final class ExpertPool extends Module implements Linear.Adapter {
+    public final Param loraA;   // (r, d_in)
+    public final Param loraB;   // (d_out, r)
+    public final Linear router; // d_in -> r, null in dense mode
+    private final DacConfig config;
+    private final String name;
+    private final float[] counts;
+    private boolean training;
+    private int[] forcedMask;
+    private int[] lastMask;
+
+    public ExpertPool(String name, long inFeatures, long outFeatures, DacConfig config) {
+        this.name = name;
+        this.config = config;
+        this.loraA = param("lora_A", config.rank(), inFeatures);
+        this.loraB = param("lora_B", outFeatures, config.rank());
+        this.router = config.routing() == DacConfig.Routing.ROUTED
+                ? child("router", new Linear(inFeatures, config.rank(), true)) : null;
+        this.counts = new float[config.rank()];
+    }
+
+    /** The module name of the layer this pool adapts, e.g. {@code visual.transformer.resblocks.0.attn.q_proj}. */
+    public String name() {
+        return name;
+    }
+
+    public DacConfig config() {
+        return config;
+    }
+
+    /**
+     * A fresh pool: A kaiming-uniform (a = sqrt 5, i.e. U(+-1/sqrt(d_in))), B zeros, the router
+     * as {@code torch.nn.Linear} initialises itself; counts zero. Values come from the seeded Java
+     * generator, so they are the same on every machine.
+     */
+    public void initialize(NDManager manager, SplittableRandom rng) {
+        long dIn = loraA.shape().get(1);
+        loraA.set(manager.create(uniform(rng, loraA.shape(), 1 / Math.sqrt(dIn)), loraA.shape()));
+        loraB.set(manager.zeros(loraB.shape()));
+        if (router != null) {
+            router.weight.set(manager.create(uniform(rng, router.weight.shape(), 1 / Math.sqrt(dIn)), router.weight.shape()));
+            router.bias.set(manager.create(uniform(rng, router.bias.shape(), 1 / Math.sqrt(dIn)), router.bias.shape()));
+        }
+        Arrays.fill(counts, 0f);
+        lastMask = null;
+    }
+
+    private static float[] uniform(SplittableRandom rng, Shape shape, double bound) {
+        float[] v = new float[Math.toIntExact(shape.size())];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
+        }
+        return v;
+    }
+
+    /** Training mode: dropout on, votes counted. */
+    public void setTraining(boolean training) {
+        this.training = training;
+    }
+
+    /**
+     * Forces the expert mask (null to route again). With a forced mask no votes are counted; used
+     * to check that the merged model equals the unmerged model on the merged experts.
+     */
+    public void forceMask(int[] experts) {
+        this.forcedMask = experts == null ? null : experts.clone();
+    }
+
+    /** The running vote counts of the current task (a copy). */
+    public float[] counts() {
+        return counts.clone();
+    }
+
+    /** Replaces the running counts (restoring a checkpoint). */
+    public void setCounts(float[] values) {
+        if (values.length != counts.length) {
+            throw new IllegalArgumentException(name + ": " + values.length + " counts for rank " + counts.length);
+        }
+        System.arraycopy(values, 0, counts, 0, counts.length);
+    }
+
+    /** The mask of the last forward pass (expert indices), or null before any. */
+    public int[] lastMask() {
+        return lastMask == null ? null : lastMask.clone();
+    }
+
+    /** x: (N, L, d_in) -> update (N, L, d_out). */
+    @Override
+    public NDArray delta(NDArray x) {
+        NDArray in = training && config.dropout() > 0 ? Dropout.dropout(x, (float) config.dropout()).singletonOrThrow() : x;
+        int[] mask = selectExperts(in);
+        lastMask = mask;
+        float[] scale = TopK.mask(mask, config.rank());
+        for (int i = 0; i < scale.length; i++) {
+            scale[i] *= (float) config.scaling();
+        }
+        NDArray s = x.getManager().create(scale).toDevice(x.getDevice(), false);
+        return in.matMul(loraA.array().transpose()).mul(s).matMul(loraB.array().transpose());
+    }
+
+    /** The batch's expert mask; counts the votes when training and routing. */
+    private int[] selectExperts(NDArray in) {
+        if (forcedMask != null) {
+            return forcedMask;
+        }
+        int r = config.rank();
+        if (router == null) {
+            int[] all = new int[r];
+            Arrays.setAll(all, i -> i);
+            return all;
+        }
+        NDArray cls = in.get(":, 0, :").stopGradient(); // (N, d_in)
+        float[] probs = router.forward(cls).softmax(-1).toFloatArray(); // (N, r), row-major
+        int n = probs.length / r;
+        float[] votes = new float[r];
+        for (int b = 0; b < n; b++) {
+            for (int e : TopK.indices(probs, b * r, r, config.routeTopK())) {
+                votes[e] += 1;
+            }
+        }
+        if (training) {
+            for (int i = 0; i < r; i++) {
+                counts[i] += votes[i];
+            }
+        }
+        return TopK.indices(votes, config.routeTopK());
+    }
+
+    /** The experts a merge would fold in now: the top mergeTopK by the task's counts. */
+    public int[] mergedExperts() {
+        return config.routing() == DacConfig.Routing.DENSE ? allExperts() : TopK.indices(counts, config.mergeTopK());
+    }
+
+    private int[] allExperts() {
+        int[] all = new int[config.rank()];
+        Arrays.setAll(all, i -> i);
+        return all;
+    }
+
+    /** The dense update s * B[:, S] A[S, :] (d_out x d_in) of the given experts. */
+    public NDArray mergedUpdate(int[] experts) {
+        NDArray idx = loraA.array().getManager().create(toLongs(experts)).toDevice(loraA.array().getDevice(), false);
+        NDArray a = loraA.array().get(idx);                       // (k, d_in)
+        NDArray b = loraB.array().get(new ai.djl.ndarray.index.NDIndex(":, {}", idx)); // (d_out, k)
+        return b.matMul(a).mul((float) config.scaling());
+    }
+
+    /** B[:, S] for the given experts (d_out x k); differentiable. */
+    public NDArray columnsOfB(int[] experts) {
+        NDArray idx = loraB.array().getManager().create(toLongs(experts)).toDevice(loraB.array().getDevice(), false);
+        return loraB.array().get(new ai.djl.ndarray.index.NDIndex(":, {}", idx));
+    }
+
+    static long[] toLongs(int[] v) {
+        long[] out = new long[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = v[i];
+        }
+        return out;
+    }
+}

@@ -1,0 +1,153 @@
+package dev.dacspark.lora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import dev.dacspark.clip.ClipConfig;
+import dev.dacspark.clip.ClipModel;
+import dev.dacspark.clip.Linear;
+import dev.dacspark.clip.Module;
+import dev.dacspark.clip.Param;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The expert pools of one task, attached to a CLIP's target layers by module name, and the
+ * after-task merge. The backbone is frozen; each pool's A, B and router are the task's trainable
+ * parameters (the router receives no gradient in routed mode, as in the release).
+ */
+public final class ExpertPools {
+    private final ClipModel model;
+    private final DacConfig config;
+    private final Map<String, ExpertPool> pools = new LinkedHashMap<>();
+
+    private ExpertPools(ClipModel model, DacConfig config) {
+        this.model = model;
+        this.config = config;
+    }
+
+    /** Module names of the target layers, in model order (vision tower first). */
+    public static List<String> targetModules(ClipConfig clip, DacConfig config) {
+        List<String> out = new ArrayList<>();
+        for (DacConfig.Encoder enc : DacConfig.Encoder.values()) {
+            if (!config.encoders().contains(enc)) {
+                continue;
+            }
+            int layers = enc == DacConfig.Encoder.VISION ? clip.visionLayers() : clip.transformerLayers();
+            for (int layer : config.layers()) {
+                if (layer < 0 || layer >= layers) {
+                    throw new IllegalArgumentException("dac.method.layers: block " + layer + " does not exist in the "
+                            + enc.name().toLowerCase(java.util.Locale.ROOT) + " tower (" + layers + " blocks)");
+                }
+            }
+            for (int layer = 0; layer < layers; layer++) {
+                if (!config.layers().isEmpty() && !config.layers().contains(layer)) {
+                    continue;
+                }
+                for (DacConfig.Target t : DacConfig.Target.values()) {
+                    if (config.targets().contains(t)) {
+                        out.add(enc.blockPrefix + layer + "." + t.moduleSuffix);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Freezes the model and attaches fresh pools (declared, not initialised) to every target
+     * layer. Call {@link #initialize} or load a state before training.
+     */
+    public static ExpertPools attach(ClipModel model, DacConfig config) {
+        ExpertPools p = new ExpertPools(model, config);
+        model.setTrainable(false);
+        Map<String, Module> modules = model.namedModules();
+        for (String name : targetModules(model.config(), config)) {
+            if (!(modules.get(name) instanceof Linear linear)) {
+                throw new IllegalStateException("no linear layer named '" + name + "' in the model");
+            }
+            ExpertPool pool = new ExpertPool(name, linear.inFeatures(), linear.outFeatures(), config);
+            linear.attach(pool);
+            pool.setTrainable(true);
+            p.pools.put(name, pool);
+        }
+        return p;
+    }
+
+    /** Fresh values for every pool (a new task), from one seeded generator in module order. */
+    public void initialize(NDManager manager, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        pools.values().forEach(pool -> pool.initialize(manager, rng));
+    }
+
+    public Map<String, ExpertPool> pools() {
+        return Collections.unmodifiableMap(pools);
+    }
+
+    public DacConfig config() {
+        return config;
+    }
+
+    public void setTraining(boolean training) {
+        pools.values().forEach(pool -> pool.setTraining(training));
+    }
+
+    /** Trainable parameters by full name ({@code <module>.lora_A}, {@code <module>.router.weight}, ...). */
+    public Map<String, Param> parameters() {
+        Map<String, Param> out = new LinkedHashMap<>();
+        pools.forEach((name, pool) -> pool.namedParameters().forEach((k, v) -> out.put(name + "." + k, v)));
+        return out;
+    }
+
+    public long trainableParameterCount() {
+        return parameters().values().stream().mapToLong(Param::numel).sum();
+    }
+
+    /** Values kept per task after merging: the merged experts' rank-1 factors of every pool. */
+    public long keptParameterCountPerTask() {
+        long n = 0;
+        for (ExpertPool pool : pools.values()) {
+            int k = config.routing() == DacConfig.Routing.DENSE ? config.rank() : config.mergeTopK();
+            n += k * (pool.loraA.shape().get(1) + pool.loraB.shape().get(0));
+        }
+        return n;
+    }
+
+    /**
+     * Ends the task: for every pool, folds W0 += s * B[:, S] A[S, :] with S its top mergeTopK
+     * experts by count, keeps its B columns in {@code memory} (per the AGO policy; skipped when
+     * memory is null), and detaches it. Returns the merged experts per module.
+     */
+    public Map<String, int[]> mergeAndDetach(TaskMemory memory) {
+        Map<String, int[]> merged = new LinkedHashMap<>();
+        Map<String, Module> modules = model.namedModules();
+        for (ExpertPool pool : pools.values()) {
+            Linear linear = (Linear) modules.get(pool.name());
+            int[] experts = pool.mergedExperts();
+            try (NDScope scope = new NDScope()) {
+                NDArray w = linear.weight.array().add(pool.mergedUpdate(experts));
+                NDScope.unregister(w);
+                w.attach(linear.weight.array().getManager());
+                linear.weight.set(w);
+                if (memory != null) {
+                    int[] kept = config.agoMemory() == DacConfig.AgoMemory.ALL ? allExperts() : experts;
+                    memory.append(pool.name(), pool.columnsOfB(kept));
+                }
+            }
+            linear.detach();
+            merged.put(pool.name(), experts);
+        }
+        return merged;
+    }
+
+    private int[] allExperts() {
+        int[] all = new int[config.rank()];
+        java.util.Arrays.setAll(all, i -> i);
+        return all;
+    }
+}
