@@ -352,10 +352,18 @@ public final class SafeTensors {
     }
 
     /**
-     * Writes tensors (in the given order) and metadata. The header is padded with spaces to a
+     * Writes tensors (in the given order) and metadata, creating parent directories. The header is padded with spaces to a
      * multiple of 8 bytes, as the reference implementation does, so data stays aligned.
      */
     public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) {
+        try {
+            Path parent = path.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+        } catch (IOException e) {
+            throw new CheckpointException(path + ": cannot create its directory: " + e, e);
+        }
         try (OutputStream out = Files.newOutputStream(path)) {
             write(out, tensors, metadata);
         } catch (IOException e) {

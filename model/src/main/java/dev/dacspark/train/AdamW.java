@@ -1,0 +1,151 @@
+package dev.dacspark.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.dacspark.checkpoint.ClipCheckpoint;
+import dev.dacspark.checkpoint.SafeTensors.Tensor;
+import dev.dacspark.clip.Param;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * AdamW as {@code torch.optim.AdamW} computes it, on NDArrays, with state that can be read and
+ * restored (DJL's optimisers keep their moments private, and training resumes from checkpoints).
+ *
+ * <pre>
+ *   p  = p * (1 - lr * wd)
+ *   m  = b1 * m + (1 - b1) * g;   v = b2 * v + (1 - b2) * g^2
+ *   p  = p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+ * </pre>
+ * A parameter without a gradient is skipped (no decay, no step), as PyTorch skips parameters whose
+ * {@code grad} is None: the DAC routers, which never receive one, stay at their initial values.
+ *
+ * <p>Updates are out of place: each step gives a parameter a fresh array, which also clears its
+ * gradient for the next step (PyTorch's {@code zero_grad(set_to_none=True)}).
+ */
+public final class AdamW {
+
+    public record Settings(double beta1, double beta2, double eps, double weightDecay) {
+        public static Settings defaults() {
+            return new Settings(0.9, 0.999, 1e-8, 0.01);
+        }
+    }
+
+    private final Settings settings;
+    private final NDManager manager;
+    private final Map<String, NDArray> expAvg = new LinkedHashMap<>();
+    private final Map<String, NDArray> expAvgSq = new LinkedHashMap<>();
+    private final Map<String, Long> steps = new LinkedHashMap<>();
+
+    public AdamW(Settings settings, NDManager manager) {
+        this.settings = settings;
+        this.manager = manager;
+    }
+
+    /** The gradient autograd left on an array, or null when it never reached it. */
+    public static NDArray gradientOf(NDArray array) {
+        if (array instanceof PtNDArray pt) {
+            return JniUtils.getGradient(pt);
+        }
+        return array.hasGradient() ? array.getGradient() : null;
+    }
+
+    /** The defined gradients of trainable parameters, by name. */
+    public static Map<String, NDArray> gradients(Map<String, Param> params) {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        params.forEach((name, p) -> {
+            if (p.trainable()) {
+                NDArray g = gradientOf(p.array());
+                if (g != null) {
+                    out.put(name, g);
+                }
+            }
+        });
+        return out;
+    }
+
+    /** One step at learning rate lr for every parameter that has an entry in {@code gradients}. */
+    public void step(Map<String, Param> params, Map<String, NDArray> gradients, double lr) {
+        for (Map.Entry<String, NDArray> e : gradients.entrySet()) {
+            Param p = params.get(e.getKey());
+            if (p == null) {
+                throw new IllegalArgumentException("gradient for unknown parameter '" + e.getKey() + "'");
+            }
+            update(e.getKey(), p, e.getValue(), lr);
+        }
+    }
+
+    private void update(String name, Param p, NDArray grad, double lr) {
+        long t = steps.merge(name, 1L, Long::sum);
+        NDArray m = expAvg.computeIfAbsent(name, k -> attached(manager.zeros(p.shape()).toDevice(grad.getDevice(), false)));
+        NDArray v = expAvgSq.computeIfAbsent(name, k -> attached(manager.zeros(p.shape()).toDevice(grad.getDevice(), false)));
+        double b1 = settings.beta1();
+        double b2 = settings.beta2();
+        try (NDScope scope = new NDScope()) {
+            NDArray g = grad.stopGradient();
+            NDArray decayed = p.array().stopGradient().mul((float) (1 - lr * settings.weightDecay()));
+            NDArray m2 = m.mul((float) b1).add(g.mul((float) (1 - b1)));
+            NDArray v2 = v.mul((float) b2).add(g.mul(g).mul((float) (1 - b2)));
+            double bias1 = 1 - Math.pow(b1, t);
+            double bias2Sqrt = Math.sqrt(1 - Math.pow(b2, t));
+            NDArray denom = v2.sqrt().div((float) bias2Sqrt).add((float) settings.eps());
+            NDArray updated = decayed.sub(m2.div(denom).mul((float) (lr / bias1)));
+            NDScope.unregister(m2, v2, updated);
+            replace(expAvg, name, m2);
+            replace(expAvgSq, name, v2);
+            updated.attach(p.array().getManager());
+            p.set(updated);
+        }
+    }
+
+    private NDArray attached(NDArray a) {
+        a.attach(manager);
+        return a;
+    }
+
+    private void replace(Map<String, NDArray> map, String name, NDArray value) {
+        value.attach(manager);
+        NDArray old = map.put(name, value);
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    /** The state as tensors: {@code <name>.exp_avg}, {@code <name>.exp_avg_sq}, {@code <name>.step}. */
+    public Map<String, Tensor> state() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (String name : steps.keySet()) {
+            out.put(name + ".exp_avg", ClipCheckpoint.fromNDArray(expAvg.get(name)));
+            out.put(name + ".exp_avg_sq", ClipCheckpoint.fromNDArray(expAvgSq.get(name)));
+            out.put(name + ".step", Tensor.ofLongs(new long[] {}, new long[] {steps.get(name)}));
+        }
+        return out;
+    }
+
+    /** Restores a state written by {@link #state()}. */
+    public void load(Map<String, Tensor> state) {
+        for (Map.Entry<String, Tensor> e : state.entrySet()) {
+            String key = e.getKey();
+            if (key.endsWith(".step")) {
+                String name = key.substring(0, key.length() - ".step".length());
+                Tensor m = state.get(name + ".exp_avg");
+                Tensor v = state.get(name + ".exp_avg_sq");
+                if (m == null || v == null) {
+                    throw new IllegalArgumentException("optimizer state for '" + name + "' lacks exp_avg or exp_avg_sq");
+                }
+                steps.put(name, e.getValue().toLongs()[0]);
+                replace(expAvg, name, ClipCheckpoint.toNDArray(m, manager));
+                replace(expAvgSq, name, ClipCheckpoint.toNDArray(v, manager));
+            }
+        }
+    }
+
+    /** Steps taken for a parameter (0 if none). */
+    public long steps(String name) {
+        return steps.getOrDefault(name, 0L);
+    }
+}

@@ -1,0 +1,229 @@
+package dev.dacspark.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.dacspark.checkpoint.ClipCheckpoint;
+import dev.dacspark.checkpoint.LoraState;
+import dev.dacspark.clip.ClipImageProcessor;
+import dev.dacspark.clip.ClipModel;
+import dev.dacspark.clip.ClipTokenizer;
+import dev.dacspark.data.FewShot;
+import dev.dacspark.data.Sample;
+import dev.dacspark.data.Seeds;
+import dev.dacspark.data.Split;
+import dev.dacspark.data.TaskData;
+import dev.dacspark.eval.ContinualMetrics;
+import dev.dacspark.eval.ZeroShotClassifier;
+import dev.dacspark.lora.DacConfig;
+import dev.dacspark.lora.ExpertPools;
+import dev.dacspark.lora.TaskMemory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The single-process continual-learning loop: for each method, from the base CLIP, a zero-shot
+ * evaluation row, then per task: few-shot sampling, one template, N iterations of the DAC step,
+ * merge, save, and an evaluation row over every task. Deterministic for a seed on CPU.
+ */
+public final class ContinualLearner {
+    private static final Logger LOG = LoggerFactory.getLogger(ContinualLearner.class);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final RunConfig config;
+    private final NDManager manager;
+
+    public ContinualLearner(RunConfig config, NDManager manager) {
+        this.config = config;
+        this.manager = manager;
+    }
+
+    /** Runs every configured method over the tasks; returns the metrics per method id. */
+    public Map<String, ContinualMetrics> run(List<TaskData> tasks) {
+        if (tasks.isEmpty()) {
+            throw new IllegalArgumentException("dac.tasks is empty: nothing to learn");
+        }
+        Map<String, ContinualMetrics> results = new LinkedHashMap<>();
+        for (RunConfig.Method method : config.methods()) {
+            try (NDManager methodManager = manager.newSubManager()) {
+                ClipModel model = ClipCheckpoint.load(config.requireCheckpoint(), methodManager);
+                results.put(method.id(), runMethod(method, model, tasks, methodManager));
+            }
+        }
+        writeJson(config.output().resolve("summary.json"), summary(results));
+        return results;
+    }
+
+    private ContinualMetrics runMethod(RunConfig.Method method, ClipModel model, List<TaskData> tasks, NDManager m) {
+        Path dir = config.output().resolve(method.id());
+        DacConfig adapter = method.adapter(config.method());
+        ClipImageProcessor processor = new ClipImageProcessor(ClipImageProcessor.Config.clip(model.config().imageResolution()));
+        List<double[]> rows = new ArrayList<>();
+        try (ClipTokenizer tokenizer = ClipTokenizer.load(config.requireTokenizer(), model.config().contextLength());
+                TaskMemory memory = new TaskMemory(m)) {
+            LOG.info("{}: zero-shot evaluation of {} tasks", method.id(), tasks.size());
+            rows.add(evaluate(model, tokenizer, processor, tasks, m));
+            for (int t = 0; t < tasks.size(); t++) {
+                TaskData task = tasks.get(t);
+                if (adapter != null) {
+                    Path taskDir = dir.resolve(String.format(Locale.ROOT, "task-%02d-%s", t + 1, task.name()));
+                    trainTask(method, t, task, model, adapter, memory, tokenizer, processor, taskDir, m);
+                }
+                rows.add(evaluate(model, tokenizer, processor, tasks, m));
+                LOG.info("{}: after task {}/{} '{}': accuracy {}", method.id(), t + 1, tasks.size(), task.name(),
+                        format(rows.get(rows.size() - 1)));
+            }
+        }
+        ContinualMetrics metrics = ContinualMetrics.of(tasks.stream().map(TaskData::name).toList(), rows.toArray(double[][]::new), true);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("method", method.id());
+        out.putAll(metrics.toMap());
+        writeJson(dir.resolve("metrics.json"), out);
+        return metrics;
+    }
+
+    private void trainTask(RunConfig.Method method, int t, TaskData task, ClipModel model, DacConfig adapter,
+            TaskMemory memory, ClipTokenizer tokenizer, ClipImageProcessor processor, Path taskDir, NDManager m) {
+        RunConfig.Train train = config.train();
+        long taskSeed = Seeds.mix(config.seed(), t);
+        Engine.getInstance().setRandomSeed((int) taskSeed); // LoRA dropout
+        SplittableRandom rng = new SplittableRandom(taskSeed);
+
+        ExpertPools pools = ExpertPools.attach(model, adapter);
+        pools.initialize(m, rng.nextLong());
+        pools.setTraining(true);
+        TrainingSet data = new TrainingSet(FewShot.sample(task.samples(Split.TRAIN), train.shots(), rng.nextLong()),
+                processor, train.shots() > 0, rng.nextLong());
+        if (data.size() < train.batchSize()) {
+            throw new IllegalArgumentException("task '" + task.name() + "': " + data.size() + " training images, fewer than dac.train.batch-size "
+                    + train.batchSize() + " (batches drop the last partial batch)");
+        }
+        String template = task.templates().get(rng.nextInt(task.templates().size()));
+        List<String> prompts = task.classNames().stream().map(c -> ZeroShotClassifier.prompt(template, c)).toList();
+        long[] classTokens = tokenizer.encodeBatch(prompts); // (classes, context)
+        TrainingSet.Batches batches = data.batches(train.batchSize(), rng.nextLong());
+        double lr = learningRate(t);
+        CosineSchedule schedule = new CosineSchedule(lr, train.lrMin(), train.iterations());
+        AdamW optimizer = new AdamW(train.adamw(), m);
+        LOG.info("{}: task {} '{}': {} images, {} classes, template '{}', {} iterations at batch {}, lr {}",
+                method.id(), t + 1, task.name(), data.size(), task.classNames().size(), template, train.iterations(),
+                train.batchSize(), lr);
+
+        Progress progress = new Progress(train.iterations());
+        for (int it = 0; it < train.iterations(); it++) {
+            try (NDScope scope = new NDScope()) {
+                TrainingSet.Batch b = batches.next();
+                NDArray images = m.create(b.pixels(), new Shape(b.labels().length, 3, processor.config().resolution(), processor.config().resolution()));
+                NDArray text = m.create(gatherRows(classTokens, b.labels(), tokenizer.contextLength()), new Shape(b.labels().length, tokenizer.contextLength()));
+                DacStep.Losses losses = DacStep.forwardBackward(model, pools, memory, images, text, b.labels());
+                optimizer.step(pools.parameters(), AdamW.gradients(pools.parameters()), schedule.lr(it));
+                if ((it + 1) % train.logEvery() == 0 || it + 1 == train.iterations()) {
+                    LOG.info("{}: task {} '{}' it {}/{} loss {} (clip {}, ago {}) lr {} | {}", method.id(), t + 1, task.name(),
+                            it + 1, train.iterations(), f4(losses.loss()), f4(losses.clip()), f4(losses.ago()),
+                            String.format(Locale.ROOT, "%.2e", schedule.lr(it)), progress.at(it + 1));
+                }
+            }
+        }
+        pools.setTraining(false);
+        LoraState.save(pools, taskDir.resolve("lora.safetensors"), Map.of("method", method.id(), "task", task.name()));
+        pools.mergeAndDetach(adapter.agoWeight() > 0 ? memory : null);
+        ClipCheckpoint.save(model, taskDir.resolve("merged.safetensors"), config.saveFormat(),
+                Map.of("method", method.id(), "task", task.name(), "task_index", Integer.toString(t + 1)));
+    }
+
+    /** The task's own learning rate when its config entry sets one, else dac.train.lr. */
+    private double learningRate(int t) {
+        List<RunConfig.TaskSpec> specs = config.tasks();
+        return t < specs.size() && specs.get(t).lr() != null ? specs.get(t).lr() : config.train().lr();
+    }
+
+    /** Accuracy on every task's test split (one matrix row). */
+    private double[] evaluate(ClipModel model, ClipTokenizer tokenizer, ClipImageProcessor processor, List<TaskData> tasks, NDManager m) {
+        double[] row = new double[tasks.size()];
+        int res = processor.config().resolution();
+        int batch = config.evalBatchSize();
+        try (ZeroShotClassifier classifier = new ZeroShotClassifier(model, tokenizer, m, batch)) {
+            for (int j = 0; j < tasks.size(); j++) {
+                TaskData task = tasks.get(j);
+                List<Sample> test = task.samples(Split.TEST);
+                NDArray classes = classifier.classEmbeddings(task.classNames(), task.templates());
+                long correct = 0;
+                for (int start = 0; start < test.size(); start += batch) {
+                    List<Sample> part = test.subList(start, Math.min(test.size(), start + batch));
+                    float[] pixels = new float[part.size() * processor.imageLength()];
+                    for (int i = 0; i < part.size(); i++) {
+                        processor.evalInto(part.get(i).image().get(), pixels, i * processor.imageLength());
+                    }
+                    try (NDScope scope = new NDScope()) {
+                        long[] predicted = classifier.predict(m.create(pixels, new Shape(part.size(), 3, res, res)), classes);
+                        for (int i = 0; i < part.size(); i++) {
+                            correct += predicted[i] == part.get(i).label() ? 1 : 0;
+                        }
+                    }
+                }
+                row[j] = 100.0 * correct / test.size();
+            }
+        }
+        return row;
+    }
+
+    private static long[] gatherRows(long[] matrix, long[] rows, int width) {
+        long[] out = new long[rows.length * width];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(matrix, (int) rows[i] * width, out, i * width, width);
+        }
+        return out;
+    }
+
+    private static Map<String, Object> summary(Map<String, ContinualMetrics> results) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        results.forEach((method, metrics) -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            if (metrics.tasks() >= 2) {
+                m.put("transfer", metrics.transfer());
+            }
+            m.put("average", metrics.average());
+            m.put("last", metrics.last());
+            s.put(method, m);
+        });
+        return s;
+    }
+
+    static void writeJson(Path file, Object value) {
+        try {
+            Files.createDirectories(file.getParent());
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            JSON.writeValue(tmp.toFile(), value);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String f4(float v) {
+        return String.format(Locale.ROOT, "%.4f", v);
+    }
+
+    private static String format(double[] row) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < row.length; i++) {
+            sb.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.1f", row[i]));
+        }
+        return sb.append(']').toString();
+    }
+}
