@@ -128,6 +128,30 @@ class ClipImageProcessorTransformTest {
         }
     }
 
+    /**
+     * torchvision sizes the longer side as {@code int(res * long / short)}, truncated: 3x7 at res 5 becomes 5x11
+     * (not 5x12), cropped from row 3. A vertical ramp shows which source rows land in the output: Keys' cubic
+     * reproduces the ramp, so each output row holds the ramp at its source position (within rounding).
+     */
+    @Test
+    void longerSideIsTruncatedAsTorchvisionComputesIt() {
+        int res = 5;
+        ClipImageProcessor processor = new ClipImageProcessor(Config.clip(res));
+        float[][] levels = levels(processor);
+        float[] out = processor.eval(image(3, 7, (x, y, c) -> 30 * y + 20));
+        int newHeight = (int) (res * 7 / 3.0);
+        int top = (int) Math.rint((newHeight - res) / 2.0);
+        for (int row = 0; row < res; row++) {
+            double sourceY = (top + row + 0.5) * 7 / newHeight - 0.5;
+            double expected = 30 * sourceY + 20;
+            for (int x = 0; x < res; x++) {
+                int actual = level(levels, 0, out[row * res + x]);
+                assertTrue(Math.abs(actual - expected) <= 0.5 + 1e-3,
+                        "row " + row + " is " + actual + ", the ramp at source row " + sourceY + " is " + expected);
+            }
+        }
+    }
+
     @Test
     void trainIsTheNormalisedRandomResizedCrop() {
         Config config = Config.clip(40);
