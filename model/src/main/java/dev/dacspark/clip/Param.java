@@ -1,6 +1,7 @@
 package dev.dacspark.clip;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -40,7 +41,7 @@ public final class Param {
 
     /**
      * Sets the value, which must have the declared shape; the previous value is closed. A trainable
-     * parameter's new value requires a gradient.
+     * parameter's new value requires a gradient. The value outlives any open {@link NDScope}.
      */
     public void set(NDArray value) {
         if (!value.getShape().equals(shape)) {
@@ -49,6 +50,7 @@ public final class Param {
         if (array != null && array != value) {
             array.close();
         }
+        NDScope.unregister(value);
         array = value;
         array.setRequiresGradient(trainable);
     }

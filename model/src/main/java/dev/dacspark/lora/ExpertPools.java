@@ -130,10 +130,7 @@ public final class ExpertPools {
             Linear linear = (Linear) modules.get(pool.name());
             int[] experts = pool.mergedExperts();
             try (NDScope scope = new NDScope()) {
-                NDArray w = linear.weight.array().add(pool.mergedUpdate(experts));
-                NDScope.unregister(w);
-                w.attach(linear.weight.array().getManager());
-                linear.weight.set(w);
+                linear.weight.set(linear.weight.array().add(pool.mergedUpdate(experts))); // W0 + s B_S A_S
                 if (memory != null) {
                     int[] kept = config.agoMemory() == DacConfig.AgoMemory.ALL ? allExperts() : experts;
                     memory.append(pool.name(), pool.columnsOfB(kept));

@@ -2,6 +2,7 @@ package dev.dacspark.lora;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -34,14 +35,12 @@ public final class TaskMemory implements AutoCloseable {
 
     /** Appends a finished task's columns (d_out x k) for a module; they are copied and frozen. */
     public void append(String module, NDArray newColumns) {
-        NDArray copy = newColumns.stopGradient().duplicate();
-        copy.attach(manager);
+        NDArray copy = keep(newColumns.stopGradient().duplicate());
         NDArray old = columns.get(module);
         if (old == null) {
             columns.put(module, copy);
         } else {
-            NDArray joined = old.concat(copy, 1);
-            joined.attach(manager);
+            NDArray joined = keep(old.concat(copy, 1));
             old.close();
             copy.close();
             columns.put(module, joined);
@@ -50,11 +49,17 @@ public final class TaskMemory implements AutoCloseable {
 
     /** Replaces a module's P (restoring a checkpoint). */
     public void put(String module, NDArray p) {
-        NDArray old = columns.put(module, p);
-        p.attach(manager);
+        NDArray old = columns.put(module, keep(p));
         if (old != null && old != p) {
             old.close();
         }
+    }
+
+    /** Moves an array to this memory's manager and out of any open NDScope. */
+    private NDArray keep(NDArray a) {
+        NDScope.unregister(a);
+        a.attach(manager);
+        return a;
     }
 
     @Override

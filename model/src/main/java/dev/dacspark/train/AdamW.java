@@ -94,21 +94,21 @@ public final class AdamW {
             double bias2Sqrt = Math.sqrt(1 - Math.pow(b2, t));
             NDArray denom = v2.sqrt().div((float) bias2Sqrt).add((float) settings.eps());
             NDArray updated = decayed.sub(m2.div(denom).mul((float) (lr / bias1)));
-            NDScope.unregister(m2, v2, updated);
             replace(expAvg, name, m2);
             replace(expAvgSq, name, v2);
-            updated.attach(p.array().getManager());
-            p.set(updated);
+            p.set(updated); // leaves the scope with the parameter
         }
     }
 
+    /** Moves optimiser state to this optimiser's manager and out of any open NDScope. */
     private NDArray attached(NDArray a) {
+        NDScope.unregister(a);
         a.attach(manager);
         return a;
     }
 
     private void replace(Map<String, NDArray> map, String name, NDArray value) {
-        value.attach(manager);
+        attached(value);
         NDArray old = map.put(name, value);
         if (old != null) {
             old.close();

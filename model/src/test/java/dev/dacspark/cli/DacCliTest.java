@@ -46,4 +46,14 @@ class DacCliTest {
         assertEquals(1, r.code());
         assertTrue(r.err().contains("'ViT-Q/99' is neither a known name (ViT-B/16, ViT-B/32, ViT-L/14"), r.err());
     }
+
+    @Test
+    void paramsCountsThePapersTrainableParameters() {
+        Run r = run("params", "--model", "ViT-B/16");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("\nlora A and B: 3317760\n"), r.out());
+        assertTrue(r.out().contains("\nrouters: 1660608\n"), r.out());
+        assertTrue(r.out().contains("\ntrainable: 4978368 "), r.out());
+        assertTrue(r.out().contains("modules: 144 "), r.out());
+    }
 }
