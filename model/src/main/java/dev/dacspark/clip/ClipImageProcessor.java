@@ -112,11 +112,29 @@ public final class ClipImageProcessor {
     /** The eval transform written into {@code batch[offset, offset + imageLength())}, CHW. */
     public void evalInto(RgbImage image, float[] batch, int offset) {
         Objects.checkFromIndexSize(offset, imageLength(), batch.length);
+        writeNormalised(evalImage(image), batch, offset);
+    }
+
+    /** The eval transform's pixels before normalisation: resize the shorter side, then centre crop (res x res). */
+    public RgbImage evalImage(RgbImage image) {
         int res = config.resolution();
         int[] resized = resizedSize(image.width(), image.height(), res);
         int left = centerCropOffset(resized[0], res);
         int top = centerCropOffset(resized[1], res);
-        writeNormalised(BicubicResampler.resizeWindow(image, resized[0], resized[1], left, top, res, res), batch, offset);
+        return BicubicResampler.resizeWindow(image, resized[0], resized[1], left, top, res, res);
+    }
+
+    /**
+     * Downscales so that the shorter side is {@code size} (bicubic, torchvision's output size); an image
+     * whose shorter side is already at most {@code size} is returned as it is. What the data pipeline
+     * stores for training splits: room for a RandomResizedCrop at load time, without upscaling.
+     */
+    public static RgbImage shrinkShorterSide(RgbImage image, int size) {
+        if (Math.min(image.width(), image.height()) <= size) {
+            return image;
+        }
+        int[] resized = resizedSize(image.width(), image.height(), size);
+        return BicubicResampler.resize(image, resized[0], resized[1]);
     }
 
     /** The train transform of one image for this seed, as a new CHW array of {@link #imageLength()} floats. */

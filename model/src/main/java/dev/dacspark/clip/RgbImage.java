@@ -54,7 +54,7 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 public final class RgbImage {
 
     /** PIL's decompression-bomb limit ({@code 2 * Image.MAX_IMAGE_PIXELS}): larger images are refused. */
-    static final long MAX_PIXELS = 2L * 89_478_485L;
+    public static final long MAX_PIXELS = 2L * 89_478_485L;
 
     static {
         // ImageIO registers SPI plugins once, with the class loader current at its first use. In a Spark executor
@@ -137,19 +137,47 @@ public final class RgbImage {
      * @throws IllegalArgumentException if the bytes are not a decodable image; the message names {@code sourceId}
      */
     public static RgbImage decode(byte[] encoded, String sourceId) {
+        return decode(encoded, sourceId, MAX_PIXELS);
+    }
+
+    /**
+     * As {@link #decode(byte[], String)}, refusing images of more than {@code maxPixels} pixels before
+     * decoding them (decompression bombs).
+     */
+    public static RgbImage decode(byte[] encoded, String sourceId, long maxPixels) {
         Objects.requireNonNull(encoded, "encoded");
         Objects.requireNonNull(sourceId, "sourceId");
         if (encoded.length == 0) {
             throw failure(sourceId, "the input is empty (0 bytes)", null);
         }
         try {
-            return convert(readFirstFrame(encoded));
+            return convert(readFirstFrame(encoded, maxPixels));
         } catch (RejectedImageException e) {
             throw failure(sourceId, e.getMessage(), null);
         } catch (IOException | RuntimeException e) {
             // Decoders throw assorted exceptions on corrupt data (IIOException, EOFException, index errors).
             throw failure(sourceId, "corrupt or unreadable image data: " + e, e);
         }
+    }
+
+    /** This image as PNG bytes (lossless; the same bytes for the same pixels). */
+    public byte[] encodePng() {
+        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
+        byte[] bgr = ((java.awt.image.DataBufferByte) img.getRaster().getDataBuffer()).getData();
+        for (int i = 0; i < width * height; i++) {
+            bgr[3 * i] = rgb[3 * i + 2];
+            bgr[3 * i + 1] = rgb[3 * i + 1];
+            bgr[3 * i + 2] = rgb[3 * i];
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try {
+            if (!ImageIO.write(img, "png", out)) {
+                throw new IllegalStateException("no PNG writer available");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
     }
 
     /**
@@ -175,7 +203,7 @@ public final class RgbImage {
     }
 
     /** Decodes the first frame with the first suitable reader, refusing what PIL would refuse. */
-    private static BufferedImage readFirstFrame(byte[] encoded) throws IOException {
+    private static BufferedImage readFirstFrame(byte[] encoded, long maxPixels) throws IOException {
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
             ImageReader reader = firstReader(in);
             if (reader == null) {
@@ -184,7 +212,7 @@ public final class RgbImage {
             }
             try {
                 reader.setInput(in, true, true);
-                return readChecked(reader);
+                return readChecked(reader, maxPixels);
             } finally {
                 reader.dispose();
             }
@@ -192,14 +220,14 @@ public final class RgbImage {
     }
 
     /** Reads frame 0 after a size check; a decoder warning about truncation makes it a failure. */
-    private static BufferedImage readChecked(ImageReader reader) throws IOException {
+    private static BufferedImage readChecked(ImageReader reader, long maxPixels) throws IOException {
         List<String> warnings = new ArrayList<>();
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
         int width = reader.getWidth(0);
         int height = reader.getHeight(0);
-        if (width <= 0 || height <= 0 || (long) width * height > MAX_PIXELS) {
+        if (width <= 0 || height <= 0 || (long) width * height > maxPixels) {
             throw new RejectedImageException(
-                    "image size " + width + "x" + height + " is empty or above the " + MAX_PIXELS + "-pixel limit");
+                    "image size " + width + "x" + height + " is empty or above the " + maxPixels + "-pixel limit");
         }
         BufferedImage image = reader.read(0);
         for (String warning : warnings) {
