@@ -1,0 +1,271 @@
+package dev.dacspark.spark.data;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.ConfigFactory;
+import dev.dacspark.testing.SparkSessions;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The prep job on generated image folders and manifests full of bad records, on local[2]. */
+class PrepJobTest {
+    @TempDir
+    static Path data;
+    static SparkSession spark;
+
+    /** Good files per split and class, and the bad files with a fragment of their expected reason. */
+    static final Map<String, String> BAD = new TreeMap<>();
+    static final Set<String> GOOD = new TreeSet<>();
+
+    @BeforeAll
+    static void start() throws IOException {
+        spark = SparkSessions.local(Map.of());
+        Path root = data.resolve("folder");
+        for (String split : List.of("train", "test")) {
+            for (String cls : List.of("cat", "dog")) {
+                int n = split.equals("train") ? 6 : 3;
+                for (int i = 0; i < n; i++) {
+                    String ext = cls.equals("cat") ? "png" : "jpg";
+                    String rel = split + "/" + cls + "/" + i + "." + ext;
+                    write(root.resolve(rel), image(40 + 7 * i, 30 + 5 * i, cls.equals("cat") ? Color.ORANGE : Color.GRAY, ext));
+                    GOOD.add(rel);
+                }
+            }
+        }
+        byte[] png = image(64, 48, Color.RED, "png");
+        byte[] jpg = image(64, 48, Color.BLUE, "jpg");
+        bad(root, "train/cat/empty.png", new byte[0], "empty file (0 bytes)");
+        bad(root, "train/dog/truncated.png", Arrays.copyOf(png, png.length / 2), "");
+        bad(root, "train/dog/notes.txt", "these are my notes, not a picture".getBytes(), "not a recognised image format");
+        bad(root, "train/cat/huge.png", image(400, 300, Color.GREEN, "png"), "pixel limit");
+        bad(root, "test/dog/truncated.jpg", Arrays.copyOf(jpg, jpg.length - 200), "truncated");
+        write(root.resolve("train/cat/.DS_Store"), new byte[] {1, 2, 3});        // hidden: not a record
+        write(root.resolve("_SUCCESS"), new byte[0]);                             // marker: not a record
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    static void bad(Path root, String rel, byte[] bytes, String reason) throws IOException {
+        write(root.resolve(rel), bytes);
+        BAD.put(rel, reason);
+    }
+
+    static void write(Path p, byte[] bytes) throws IOException {
+        Files.createDirectories(p.getParent());
+        Files.write(p, bytes);
+    }
+
+    static byte[] image(int w, int h, Color c, String format) throws IOException {
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        g.setColor(c);
+        g.fillRect(0, 0, w, h);
+        g.setColor(Color.WHITE);
+        g.drawLine(0, 0, w - 1, h - 1);
+        g.dispose();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(img, format, out);
+        return out.toByteArray();
+    }
+
+    static PrepConfig config(Path out, long seed, String tasks) {
+        return PrepConfig.from(ConfigFactory.parseString("""
+                dac.prep {
+                  output = "%s"
+                  seed = %d
+                  workers = 2
+                  resolution = 32
+                  train-short-side = 40
+                  max-bad-fraction = 0.5
+                  max-pixels = 100000
+                  progress-interval = 1
+                  tasks = [ %s ]
+                }
+                """.formatted(out, seed, tasks)), data);
+    }
+
+    static final String FOLDER_TASK = "{ name = pets, source { type = image-folder, root = folder }, templates = [\"a photo of a {}.\"], shots = 2 }";
+
+    static List<Row> rows(Path dir) {
+        return spark.read().parquet(dir.toString()).collectAsList();
+    }
+
+    @Test
+    void imageFolderWithBadRecords(@TempDir Path out) throws IOException {
+        new PrepJob(spark, config(out, 42, FOLDER_TASK)).run();
+        // every good record present exactly once, in its split, at the right size
+        Map<String, Integer> seen = new HashMap<>();
+        for (String split : List.of("train", "test")) {
+            for (Row r : rows(out.resolve("pets").resolve(split))) {
+                String id = r.getAs("id");
+                seen.merge(id, 1, Integer::sum);
+                assertTrue(id.startsWith(split + "/"), id + " in " + split);
+                assertEquals(id.contains("/cat/") ? 0 : 1, (int) r.getAs("label"), id);
+                int w = r.getAs("width");
+                int h = r.getAs("height");
+                if (split.equals("test")) {
+                    assertEquals(32, w, id);
+                    assertEquals(32, h, id);
+                } else {
+                    assertEquals(Math.min(40, Math.min(w, h)), Math.min(w, h), id);
+                }
+                BufferedImage decoded = ImageIO.read(new java.io.ByteArrayInputStream(r.getAs("image")));
+                assertEquals(w, decoded.getWidth(), id);
+            }
+        }
+        assertEquals(GOOD, seen.keySet());
+        assertTrue(seen.values().stream().allMatch(n -> n == 1), seen.toString());
+
+        // the quarantine: exactly the bad files, each with its reason
+        Map<String, String> reasons = rows(out.resolve("pets/quarantine")).stream()
+                .collect(Collectors.toMap(r -> r.getAs("id"), r -> r.getAs("reason")));
+        assertEquals(BAD.keySet(), reasons.keySet());
+        BAD.forEach((id, fragment) -> assertTrue(reasons.get(id).contains(fragment), id + ": " + reasons.get(id)));
+        assertTrue(reasons.values().stream().allMatch(r -> !r.isBlank()));
+
+        // few-shot: 2 per class from train; shards: 2, balanced within one per class
+        List<Row> fewshot = rows(out.resolve("pets/fewshot"));
+        assertEquals(4, fewshot.size());
+        Map<Integer, Long> perShard = rows(out.resolve("pets/train")).stream()
+                .collect(Collectors.groupingBy(r -> (Integer) r.getAs("shard"), Collectors.counting()));
+        assertEquals(Set.of(0, 1), perShard.keySet());
+        assertTrue(Math.abs(perShard.get(0) - perShard.get(1)) <= 2, perShard.toString());
+
+        // metadata and manifest
+        JsonNode meta = new ObjectMapper().readTree(out.resolve("pets/_task.json").toFile());
+        assertEquals("[\"cat\",\"dog\"]", meta.get("classnames").toString());
+        assertEquals("[6,6]", meta.get("counts").get("train").toString());
+        assertEquals("[3,3]", meta.get("counts").get("test").toString());
+        assertEquals("[2,2]", meta.get("counts").get("fewshot").toString());
+        assertEquals(BAD.size(), meta.get("quarantined").asInt());
+        JsonNode manifest = new ObjectMapper().readTree(out.resolve(PrepJob.MANIFEST).toFile());
+        assertTrue(manifest.get("tasks").has("pets"));
+        manifest.get("tasks").get("pets").get("files").fields().forEachRemaining(e ->
+                assertTrue(Files.exists(out.resolve("pets").resolve(e.getKey())), e.getKey()));
+    }
+
+    @Test
+    void sameSeedSameBytesOtherSeedOtherPicks(@TempDir Path out) throws IOException {
+        new PrepJob(spark, config(out.resolve("a"), 7, FOLDER_TASK)).run();
+        new PrepJob(spark, config(out.resolve("b"), 7, FOLDER_TASK)).run();
+        new PrepJob(spark, config(out.resolve("c"), 8, FOLDER_TASK)).run();
+        for (String split : List.of("train", "test", "fewshot", "quarantine")) {
+            List<byte[]> a = dataFiles(out.resolve("a/pets").resolve(split));
+            List<byte[]> b = dataFiles(out.resolve("b/pets").resolve(split));
+            assertEquals(a.size(), b.size(), split);
+            assertTrue(a.size() > 0, split);
+            for (int i = 0; i < a.size(); i++) {
+                assertArrayEquals(a.get(i), b.get(i), split + " file " + i);
+            }
+        }
+        Set<String> picksA = rows(out.resolve("a/pets/fewshot")).stream().map(r -> (String) r.getAs("id")).collect(Collectors.toSet());
+        Set<String> picksC = rows(out.resolve("c/pets/fewshot")).stream().map(r -> (String) r.getAs("id")).collect(Collectors.toSet());
+        assertNotEquals(picksA, picksC, "another seed must pick other few-shot images");
+        JsonNode metaA = new ObjectMapper().readTree(out.resolve("a/pets/_task.json").toFile());
+        JsonNode metaB = new ObjectMapper().readTree(out.resolve("b/pets/_task.json").toFile());
+        assertEquals(metaA.get("content_hash"), metaB.get("content_hash"));
+    }
+
+    /** The parquet files of a directory tree, in path order. */
+    static List<byte[]> dataFiles(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.filter(p -> p.toString().endsWith(".parquet")).sorted().map(p -> {
+                try {
+                    return Files.readAllBytes(p);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }).toList();
+        }
+    }
+
+    @Test
+    void manifestsInEveryFormatGiveTheSameShards(@TempDir Path out) throws IOException {
+        Path root = data.resolve("folder");
+        StringBuilder csv = new StringBuilder("path,label,split\n");
+        StringBuilder jsonl = new StringBuilder();
+        for (String rel : GOOD) {
+            String[] p = rel.split("/");
+            csv.append("folder/").append(rel).append(',').append(p[1]).append(',').append(p[0]).append('\n');
+            jsonl.append(String.format("{\"path\": \"folder/%s\", \"label\": \"%s\", \"split\": \"%s\"}%n", rel, p[1], p[0]));
+        }
+        csv.append("folder/train/cat/0.png,zebra,train\n");           // unknown label
+        csv.append("folder/train/cat/missing.png,cat,train\n");       // unreadable path
+        jsonl.append("{\"path\": \"folder/train/cat/0.png\", \"label\": \"zebra\", \"split\": \"train\"}\n");
+        jsonl.append("{\"path\": \"folder/train/cat/missing.png\", \"label\": \"cat\", \"split\": \"train\"}\n");
+        Files.writeString(data.resolve("manifest.csv"), csv);
+        Files.writeString(data.resolve("manifest.jsonl"), jsonl);
+        spark.read().option("header", "true").csv(data.resolve("manifest.csv").toString()).coalesce(1)
+                .write().mode("overwrite").parquet(data.resolve("manifest.parquet").toString());
+        String tasks = "";
+        for (String f : List.of("csv", "jsonl", "parquet")) {
+            tasks += "{ name = m-" + f + ", source { type = manifest, path = \"manifest." + f + "\", format = " + f
+                    + " }, classnames = [cat, dog, bird], templates = [\"{}\"] }\n";
+        }
+        new PrepJob(spark, config(out, 42, tasks)).run();
+        String hash = null;
+        for (String f : List.of("csv", "jsonl", "parquet")) {
+            JsonNode meta = new ObjectMapper().readTree(out.resolve("m-" + f).resolve("_task.json").toFile());
+            assertEquals("[\"bird\"]", meta.get("empty_classes").toString(), f);
+            assertEquals(2, meta.get("quarantined").asInt(), f);
+            hash = hash == null ? meta.get("content_hash").asText() : hash;
+            assertEquals(hash, meta.get("content_hash").asText(), f + ": same records, same content");
+            Map<String, String> reasons = rows(out.resolve("m-" + f).resolve("quarantine")).stream()
+                    .collect(Collectors.toMap(r -> r.getAs("source"), r -> r.getAs("reason"), (x, y) -> x + " | " + y));
+            assertTrue(reasons.values().stream().anyMatch(r -> r.contains("unknown label 'zebra'")), reasons.toString());
+            assertTrue(reasons.entrySet().stream().anyMatch(e -> e.getKey().endsWith("missing.png")
+                    && e.getValue().contains("missing.png")), reasons.toString());
+        }
+    }
+
+    @Test
+    void failuresAreClear(@TempDir Path out) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new PrepJob(spark, config(out, 1,
+                "{ name = gone, source { type = image-folder, root = nowhere }, templates = [\"{}\"] }")).run());
+        assertTrue(e.getMessage().contains("task 'gone': image-folder root") && e.getMessage().contains("nowhere"), e.getMessage());
+
+        PrepConfig strict = new PrepConfig(out.toUri().toString(), 1, 2, 32, 40, 0.01, 100000, 10, config(out, 1, FOLDER_TASK).tasks());
+        e = assertThrows(IllegalArgumentException.class, () -> new PrepJob(spark, strict).run());
+        assertTrue(e.getMessage().contains("task 'pets': 5 of 23 records") && e.getMessage().contains("max-bad-fraction"), e.getMessage());
+        assertTrue(Files.exists(out.resolve("pets/quarantine")), "the quarantine is written before failing");
+        assertTrue(!Files.exists(out.resolve(PrepJob.MANIFEST)), "no manifest for a failed run");
+
+        e = assertThrows(IllegalArgumentException.class, () -> config(out, 1,
+                "{ name = x, source { type = folder, root = a }, templates = [\"{}\"] }"));
+        assertTrue(e.getMessage().contains("source.type 'folder' is not one of image-folder, manifest, idx"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> config(out, 1,
+                "{ name = x, source { type = image-folder, root = a }, templates = [\"{}\"], shotz = 3 }"));
+        assertTrue(e.getMessage().contains("unknown task key 'shotz'"), e.getMessage());
+    }
+}
