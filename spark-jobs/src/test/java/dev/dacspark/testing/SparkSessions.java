@@ -52,6 +52,25 @@ public final class SparkSessions {
                 .config("spark.executor.extraJavaOptions", "@" + jvmOptions())
                 .config("spark.executorEnv.SPARK_LOCAL_IP", "127.0.0.1");
         extra.forEach(b::config);
-        return b.getOrCreate();
+        SparkSession spark = b.getOrCreate();
+        awaitExecutors(spark, 2, 120);
+        return spark;
+    }
+
+    /** Waits (bounded) until this many executors have registered; executors start asynchronously. */
+    public static void awaitExecutors(SparkSession spark, int executors, int timeoutSeconds) {
+        long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+        while (spark.sparkContext().statusTracker().getExecutorInfos().length - 1 < executors) { // minus the driver
+            if (System.nanoTime() > deadline) {
+                spark.stop();
+                throw new IllegalStateException(executors + " executors did not register within " + timeoutSeconds + " s");
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
     }
 }

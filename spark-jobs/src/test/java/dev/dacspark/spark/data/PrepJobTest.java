@@ -41,34 +41,12 @@ class PrepJobTest {
     static Path data;
     static SparkSession spark;
 
-    /** Good files per split and class, and the bad files with a fragment of their expected reason. */
-    static final Map<String, String> BAD = new TreeMap<>();
-    static final Set<String> GOOD = new TreeSet<>();
+    static PrepFixtures.Tree tree;
 
     @BeforeAll
     static void start() throws IOException {
         spark = SparkSessions.local(Map.of());
-        Path root = data.resolve("folder");
-        for (String split : List.of("train", "test")) {
-            for (String cls : List.of("cat", "dog")) {
-                int n = split.equals("train") ? 6 : 3;
-                for (int i = 0; i < n; i++) {
-                    String ext = cls.equals("cat") ? "png" : "jpg";
-                    String rel = split + "/" + cls + "/" + i + "." + ext;
-                    write(root.resolve(rel), image(40 + 7 * i, 30 + 5 * i, cls.equals("cat") ? Color.ORANGE : Color.GRAY, ext));
-                    GOOD.add(rel);
-                }
-            }
-        }
-        byte[] png = image(64, 48, Color.RED, "png");
-        byte[] jpg = image(64, 48, Color.BLUE, "jpg");
-        bad(root, "train/cat/empty.png", new byte[0], "empty file (0 bytes)");
-        bad(root, "train/dog/truncated.png", Arrays.copyOf(png, png.length / 2), "");
-        bad(root, "train/dog/notes.txt", "these are my notes, not a picture".getBytes(), "not a recognised image format");
-        bad(root, "train/cat/huge.png", image(400, 300, Color.GREEN, "png"), "pixel limit");
-        bad(root, "test/dog/truncated.jpg", Arrays.copyOf(jpg, jpg.length - 200), "truncated");
-        write(root.resolve("train/cat/.DS_Store"), new byte[] {1, 2, 3});        // hidden: not a record
-        write(root.resolve("_SUCCESS"), new byte[0]);                             // marker: not a record
+        tree = PrepFixtures.imageFolder(data.resolve("folder"));
     }
 
     @AfterAll
@@ -76,46 +54,9 @@ class PrepJobTest {
         spark.stop();
     }
 
-    static void bad(Path root, String rel, byte[] bytes, String reason) throws IOException {
-        write(root.resolve(rel), bytes);
-        BAD.put(rel, reason);
-    }
-
-    static void write(Path p, byte[] bytes) throws IOException {
-        Files.createDirectories(p.getParent());
-        Files.write(p, bytes);
-    }
-
-    static byte[] image(int w, int h, Color c, String format) throws IOException {
-        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        g.setColor(c);
-        g.fillRect(0, 0, w, h);
-        g.setColor(Color.WHITE);
-        g.drawLine(0, 0, w - 1, h - 1);
-        g.dispose();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ImageIO.write(img, format, out);
-        return out.toByteArray();
-    }
-
     static PrepConfig config(Path out, long seed, String tasks) {
-        return PrepConfig.from(ConfigFactory.parseString("""
-                dac.prep {
-                  output = "%s"
-                  seed = %d
-                  workers = 2
-                  resolution = 32
-                  train-short-side = 40
-                  max-bad-fraction = 0.5
-                  max-pixels = 100000
-                  progress-interval = 1
-                  tasks = [ %s ]
-                }
-                """.formatted(out, seed, tasks)), data);
+        return PrepFixtures.config(data, out, seed, tasks);
     }
-
-    static final String FOLDER_TASK = "{ name = pets, source { type = image-folder, root = folder }, templates = [\"a photo of a {}.\"], shots = 2 }";
 
     static List<Row> rows(Path dir) {
         return spark.read().parquet(dir.toString()).collectAsList();
@@ -123,7 +64,7 @@ class PrepJobTest {
 
     @Test
     void imageFolderWithBadRecords(@TempDir Path out) throws IOException {
-        new PrepJob(spark, config(out, 42, FOLDER_TASK)).run();
+        new PrepJob(spark, config(out, 42, PrepFixtures.FOLDER_TASK)).run();
         // every good record present exactly once, in its split, at the right size
         Map<String, Integer> seen = new HashMap<>();
         for (String split : List.of("train", "test")) {
@@ -144,14 +85,14 @@ class PrepJobTest {
                 assertEquals(w, decoded.getWidth(), id);
             }
         }
-        assertEquals(GOOD, seen.keySet());
+        assertEquals(tree.good(), seen.keySet());
         assertTrue(seen.values().stream().allMatch(n -> n == 1), seen.toString());
 
         // the quarantine: exactly the bad files, each with its reason
         Map<String, String> reasons = rows(out.resolve("pets/quarantine")).stream()
                 .collect(Collectors.toMap(r -> r.getAs("id"), r -> r.getAs("reason")));
-        assertEquals(BAD.keySet(), reasons.keySet());
-        BAD.forEach((id, fragment) -> assertTrue(reasons.get(id).contains(fragment), id + ": " + reasons.get(id)));
+        assertEquals(tree.bad().keySet(), reasons.keySet());
+        tree.bad().forEach((id, fragment) -> assertTrue(reasons.get(id).contains(fragment), id + ": " + reasons.get(id)));
         assertTrue(reasons.values().stream().allMatch(r -> !r.isBlank()));
 
         // few-shot: 2 per class from train; shards: 2, balanced within one per class
@@ -168,7 +109,7 @@ class PrepJobTest {
         assertEquals("[6,6]", meta.get("counts").get("train").toString());
         assertEquals("[3,3]", meta.get("counts").get("test").toString());
         assertEquals("[2,2]", meta.get("counts").get("fewshot").toString());
-        assertEquals(BAD.size(), meta.get("quarantined").asInt());
+        assertEquals(tree.bad().size(), meta.get("quarantined").asInt());
         JsonNode manifest = new ObjectMapper().readTree(out.resolve(PrepJob.MANIFEST).toFile());
         assertTrue(manifest.get("tasks").has("pets"));
         manifest.get("tasks").get("pets").get("files").fields().forEachRemaining(e ->
@@ -177,9 +118,9 @@ class PrepJobTest {
 
     @Test
     void sameSeedSameBytesOtherSeedOtherPicks(@TempDir Path out) throws IOException {
-        new PrepJob(spark, config(out.resolve("a"), 7, FOLDER_TASK)).run();
-        new PrepJob(spark, config(out.resolve("b"), 7, FOLDER_TASK)).run();
-        new PrepJob(spark, config(out.resolve("c"), 8, FOLDER_TASK)).run();
+        new PrepJob(spark, config(out.resolve("a"), 7, PrepFixtures.FOLDER_TASK)).run();
+        new PrepJob(spark, config(out.resolve("b"), 7, PrepFixtures.FOLDER_TASK)).run();
+        new PrepJob(spark, config(out.resolve("c"), 8, PrepFixtures.FOLDER_TASK)).run();
         for (String split : List.of("train", "test", "fewshot", "quarantine")) {
             List<byte[]> a = dataFiles(out.resolve("a/pets").resolve(split));
             List<byte[]> b = dataFiles(out.resolve("b/pets").resolve(split));
@@ -215,7 +156,7 @@ class PrepJobTest {
         Path root = data.resolve("folder");
         StringBuilder csv = new StringBuilder("path,label,split\n");
         StringBuilder jsonl = new StringBuilder();
-        for (String rel : GOOD) {
+        for (String rel : tree.good()) {
             String[] p = rel.split("/");
             csv.append("folder/").append(rel).append(',').append(p[1]).append(',').append(p[0]).append('\n');
             jsonl.append(String.format("{\"path\": \"folder/%s\", \"label\": \"%s\", \"split\": \"%s\"}%n", rel, p[1], p[0]));
@@ -255,7 +196,7 @@ class PrepJobTest {
                 "{ name = gone, source { type = image-folder, root = nowhere }, templates = [\"{}\"] }")).run());
         assertTrue(e.getMessage().contains("task 'gone': image-folder root") && e.getMessage().contains("nowhere"), e.getMessage());
 
-        PrepConfig strict = new PrepConfig(out.toUri().toString(), 1, 2, 32, 40, 0.01, 100000, 10, config(out, 1, FOLDER_TASK).tasks());
+        PrepConfig strict = new PrepConfig(out.toUri().toString(), 1, 2, 32, 40, 0.01, 100000, 10, config(out, 1, PrepFixtures.FOLDER_TASK).tasks());
         e = assertThrows(IllegalArgumentException.class, () -> new PrepJob(spark, strict).run());
         assertTrue(e.getMessage().contains("task 'pets': 5 of 23 records") && e.getMessage().contains("max-bad-fraction"), e.getMessage());
         assertTrue(Files.exists(out.resolve("pets/quarantine")), "the quarantine is written before failing");
