@@ -42,6 +42,12 @@ public record PrepConfig(String output, long seed, int workers, int resolution, 
     public record TaskSource(String name, Source source, List<String> classNames, String classNamesFile,
             List<String> templates, Double trainFraction, int shots) implements Serializable {}
 
+    /** The same settings writing elsewhere. */
+    public PrepConfig withOutput(String uri) {
+        return new PrepConfig(location(null, uri), seed, workers, resolution, trainShortSide, maxBadFraction, maxPixels,
+                progressIntervalSeconds, tasks);
+    }
+
     private static final Set<String> TASK_KEYS = Set.of("name", "source", "classnames", "classnames-file", "templates", "split", "shots");
 
     /** Reads {@code dac.prep} from a file over the defaults. */
