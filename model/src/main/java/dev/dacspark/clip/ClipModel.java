@@ -41,9 +41,12 @@ public final class ClipModel extends Module {
 
     /** logits_per_image (N_img, N_txt) = exp(logit_scale) * cos(image, text). */
     public NDArray logitsPerImage(NDArray imageFeatures, NDArray textFeatures) {
-        NDArray img = normalize(imageFeatures);
-        NDArray txt = normalize(textFeatures);
-        return img.matMul(txt.transpose()).mul(logitScale.array().exp());
+        return scaledProducts(normalize(imageFeatures), normalize(textFeatures));
+    }
+
+    /** exp(logit_scale) * a b^T for row-normalised a (N, D) and b (M, D): (N, M) logits. */
+    public NDArray scaledProducts(NDArray a, NDArray b) {
+        return a.matMul(b.transpose()).mul(logitScale.array().exp());
     }
 
     /** L2-normalises the rows of x (N, D). */

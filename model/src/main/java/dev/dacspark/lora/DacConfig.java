@@ -23,9 +23,11 @@ import java.util.Set;
  * @param routing      {@code routed} (DAC) or {@code dense} (a plain LoRA: every expert always on, no router)
  * @param agoWeight    weight of the AGO loss in the total loss (0 disables it)
  * @param agoMemory    which B columns of a finished task the AGO term keeps
+ * @param voteScope    data parallel: whose votes choose the mask (global batch, or each rank's own)
  */
 public record DacConfig(int rank, int routeTopK, int mergeTopK, double alpha, double dropout, Set<Target> targets,
-        Set<Encoder> encoders, List<Integer> layers, Routing routing, double agoWeight, AgoMemory agoMemory) {
+        Set<Encoder> encoders, List<Integer> layers, Routing routing, double agoWeight, AgoMemory agoMemory,
+        ExpertPool.VoteScope voteScope) {
 
     /** The six linear layers of a transformer block, with their module names. */
     public enum Target {
@@ -84,7 +86,7 @@ public record DacConfig(int rank, int routeTopK, int mergeTopK, double alpha, do
     /** The settings of the paper and the release. */
     public static DacConfig defaults() {
         return new DacConfig(12, 8, 4, 1.0, 0.2, Set.of(Target.values()), Set.of(Encoder.values()), List.of(),
-                Routing.ROUTED, 0.1, AgoMemory.ALL);
+                Routing.ROUTED, 0.1, AgoMemory.ALL, ExpertPool.VoteScope.GLOBAL);
     }
 
     public double scaling() {
@@ -92,19 +94,23 @@ public record DacConfig(int rank, int routeTopK, int mergeTopK, double alpha, do
     }
 
     public DacConfig withDropout(double p) {
-        return new DacConfig(rank, routeTopK, mergeTopK, alpha, p, targets, encoders, layers, routing, agoWeight, agoMemory);
+        return new DacConfig(rank, routeTopK, mergeTopK, alpha, p, targets, encoders, layers, routing, agoWeight, agoMemory, voteScope);
     }
 
     public DacConfig withRouting(Routing r) {
-        return new DacConfig(rank, routeTopK, mergeTopK, alpha, dropout, targets, encoders, layers, r, agoWeight, agoMemory);
+        return new DacConfig(rank, routeTopK, mergeTopK, alpha, dropout, targets, encoders, layers, r, agoWeight, agoMemory, voteScope);
     }
 
     public DacConfig withAgoWeight(double w) {
-        return new DacConfig(rank, routeTopK, mergeTopK, alpha, dropout, targets, encoders, layers, routing, w, agoMemory);
+        return new DacConfig(rank, routeTopK, mergeTopK, alpha, dropout, targets, encoders, layers, routing, w, agoMemory, voteScope);
     }
 
     public DacConfig withAgoMemory(AgoMemory m) {
-        return new DacConfig(rank, routeTopK, mergeTopK, alpha, dropout, targets, encoders, layers, routing, agoWeight, m);
+        return new DacConfig(rank, routeTopK, mergeTopK, alpha, dropout, targets, encoders, layers, routing, agoWeight, m, voteScope);
+    }
+
+    public DacConfig withVoteScope(ExpertPool.VoteScope scope) {
+        return new DacConfig(rank, routeTopK, mergeTopK, alpha, dropout, targets, encoders, layers, routing, agoWeight, agoMemory, scope);
     }
 
     /** Reads {@code dac.method}-shaped config (keys: rank, route-top-k, ...). Errors name the key and file. */
@@ -122,7 +128,8 @@ public record DacConfig(int rank, int routeTopK, int mergeTopK, double alpha, do
             return new DacConfig(c.getInt("rank"), c.getInt("route-top-k"), c.getInt("merge-top-k"), c.getDouble("alpha"),
                     c.getDouble("dropout"), targets, encoders, layers,
                     parseEnum(Routing.class, c.getString("routing"), c, "routing"), c.getDouble("ago-weight"),
-                    parseEnum(AgoMemory.class, c.getString("ago-memory").replace("-", "_"), c, "ago-memory"));
+                    parseEnum(AgoMemory.class, c.getString("ago-memory").replace("-", "_"), c, "ago-memory"),
+                    parseEnum(ExpertPool.VoteScope.class, c.getString("vote-scope"), c, "vote-scope"));
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }

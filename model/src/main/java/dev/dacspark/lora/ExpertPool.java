@@ -41,6 +41,8 @@ public final class ExpertPool extends Module implements Linear.Adapter {
     private boolean training;
     private int[] forcedMask;
     private int[] lastMask;
+    private VoteExchange exchange;
+    private VoteScope scope = VoteScope.GLOBAL;
 
     public ExpertPool(String name, long inFeatures, long outFeatures, DacConfig config) {
         this.name = name;
@@ -151,12 +153,36 @@ public final class ExpertPool extends Module implements Linear.Adapter {
                 votes[e] += 1;
             }
         }
+        float[] all = votes;
+        if (training && exchange != null) {
+            all = exchange.sum(name, votes); // every rank's votes for this module, summed
+        }
         if (training) {
             for (int i = 0; i < r; i++) {
-                counts[i] += votes[i];
+                counts[i] += all[i];
             }
         }
-        return TopK.indices(votes, config.routeTopK());
+        return TopK.indices(scope == VoteScope.GLOBAL ? all : votes, config.routeTopK());
+    }
+
+    /** Whose votes choose a batch's mask when training runs on several ranks. */
+    public enum VoteScope {
+        /** The votes of the whole (global) batch: W ranks compute what one process does with batch W*b. */
+        GLOBAL,
+        /** Each rank's own votes, as PyTorch DataParallel would; the running counts are still summed. */
+        LOCAL
+    }
+
+    /** Sums a module's votes over the ranks of a data-parallel run. */
+    @FunctionalInterface
+    public interface VoteExchange {
+        float[] sum(String module, float[] localVotes);
+    }
+
+    /** Installs the vote exchange of a data-parallel run (null: single process). */
+    public void setVoteExchange(VoteExchange exchange, VoteScope scope) {
+        this.exchange = exchange;
+        this.scope = scope;
     }
 
     /** The experts a merge would fold in now: the top mergeTopK by the task's counts. */

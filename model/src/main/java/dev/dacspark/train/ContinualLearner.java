@@ -1,6 +1,5 @@
 package dev.dacspark.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -101,42 +100,35 @@ public final class ContinualLearner {
             TaskMemory memory, ClipTokenizer tokenizer, ClipImageProcessor processor, Path taskDir, NDManager m) {
         RunConfig.Train train = config.train();
         long taskSeed = Seeds.mix(config.seed(), t);
-        Engine.getInstance().setRandomSeed((int) taskSeed); // LoRA dropout
         SplittableRandom rng = new SplittableRandom(taskSeed);
 
         ExpertPools pools = ExpertPools.attach(model, adapter);
         pools.initialize(m, rng.nextLong());
         pools.setTraining(true);
-        TrainingSet data = new TrainingSet(FewShot.sample(task.samples(Split.TRAIN), train.shots(), rng.nextLong()),
-                processor, train.shots() > 0, rng.nextLong());
-        if (data.size() < train.batchSize()) {
-            throw new IllegalArgumentException("task '" + task.name() + "': " + data.size() + " training images, fewer than dac.train.batch-size "
+        List<Sample> samples = FewShot.sample(task.samples(Split.TRAIN), train.shots(), rng.nextLong());
+        if (samples.size() < train.batchSize()) {
+            throw new IllegalArgumentException("task '" + task.name() + "': " + samples.size() + " training images, fewer than dac.train.batch-size "
                     + train.batchSize() + " (batches drop the last partial batch)");
         }
         String template = task.templates().get(rng.nextInt(task.templates().size()));
         List<String> prompts = task.classNames().stream().map(c -> ZeroShotClassifier.prompt(template, c)).toList();
-        long[] classTokens = tokenizer.encodeBatch(prompts); // (classes, context)
-        TrainingSet.Batches batches = data.batches(train.batchSize(), rng.nextLong());
         double lr = learningRate(t);
-        CosineSchedule schedule = new CosineSchedule(lr, train.lrMin(), train.iterations());
-        AdamW optimizer = new AdamW(train.adamw(), m);
+        TaskTrainer.Setup setup = new TaskTrainer.Setup(processor, tokenizer.encodeBatch(prompts), tokenizer.contextLength(),
+                new CosineSchedule(lr, train.lrMin(), train.iterations()),
+                new BatchPlan(new int[] {samples.size()}, train.batchSize(), rng.nextLong()), List.of(samples), new int[] {0},
+                rng.nextLong(), train.shots() > 0);
+        TaskTrainer trainer = new TaskTrainer(model, pools, memory, new AdamW(train.adamw(), m), setup, Collective.SINGLE, m);
         LOG.info("{}: task {} '{}': {} images, {} classes, template '{}', {} iterations at batch {}, lr {}",
-                method.id(), t + 1, task.name(), data.size(), task.classNames().size(), template, train.iterations(),
+                method.id(), t + 1, task.name(), samples.size(), task.classNames().size(), template, train.iterations(),
                 train.batchSize(), lr);
 
         Progress progress = new Progress(train.iterations());
         for (int it = 0; it < train.iterations(); it++) {
-            try (NDScope scope = new NDScope()) {
-                TrainingSet.Batch b = batches.next();
-                NDArray images = m.create(b.pixels(), new Shape(b.labels().length, 3, processor.config().resolution(), processor.config().resolution()));
-                NDArray text = m.create(gatherRows(classTokens, b.labels(), tokenizer.contextLength()), new Shape(b.labels().length, tokenizer.contextLength()));
-                DacStep.Losses losses = DacStep.forwardBackward(model, pools, memory, images, text, b.labels());
-                optimizer.step(pools.parameters(), AdamW.gradients(pools.parameters()), schedule.lr(it));
-                if ((it + 1) % train.logEvery() == 0 || it + 1 == train.iterations()) {
-                    LOG.info("{}: task {} '{}' it {}/{} loss {} (clip {}, ago {}) lr {} | {}", method.id(), t + 1, task.name(),
-                            it + 1, train.iterations(), f4(losses.loss()), f4(losses.clip()), f4(losses.ago()),
-                            String.format(Locale.ROOT, "%.2e", schedule.lr(it)), progress.at(it + 1));
-                }
+            DacStep.Losses losses = trainer.step(it);
+            if ((it + 1) % train.logEvery() == 0 || it + 1 == train.iterations()) {
+                LOG.info("{}: task {} '{}' it {}/{} loss {} (clip {}, ago {}) lr {} | {}", method.id(), t + 1, task.name(),
+                        it + 1, train.iterations(), f4(losses.loss()), f4(losses.clip()), f4(losses.ago()),
+                        String.format(Locale.ROOT, "%.2e", setup.schedule().lr(it)), progress.at(it + 1));
             }
         }
         pools.setTraining(false);
@@ -180,14 +172,6 @@ public final class ContinualLearner {
             }
         }
         return row;
-    }
-
-    private static long[] gatherRows(long[] matrix, long[] rows, int width) {
-        long[] out = new long[rows.length * width];
-        for (int i = 0; i < rows.length; i++) {
-            System.arraycopy(matrix, (int) rows[i] * width, out, i * width, width);
-        }
-        return out;
     }
 
     private static Map<String, Object> summary(Map<String, ContinualMetrics> results) {

@@ -10,33 +10,46 @@ import dev.dacspark.lora.TaskMemory;
 /**
  * Forward and backward of one training step, in the release's order: encode the class prompts,
  * encode the images (vote counts accumulate over both), symmetric soft-target CLIP loss, AGO loss,
- * backward. Leaves the gradients on the pools' parameters; the optimiser step is the caller's, so
- * a distributed trainer can all-reduce in between.
+ * backward. Leaves the gradients on the pools' parameters; the optimiser step is the caller's.
+ *
+ * <p>Data parallel: the normalised embeddings and labels of every rank are gathered, each rank's own
+ * rows staying differentiable, so the loss is the whole batch's loss and the ranks' gradients SUM
+ * to the gradient of one process with the whole batch. The AGO term is the same on every rank and
+ * enters that sum once: only rank 0 back-propagates it.
  */
 public final class DacStep {
     private DacStep() {}
 
-    /** Losses of one step (host floats), and the step's logits (B x B, rows: texts). */
+    /** Losses of one step (host floats), and the step's logits (B x B over the global batch, rows: texts). */
     public record Losses(float loss, float clip, float ago, NDArray logitsPerText) {}
 
-    /**
-     * @param images     (B, 3, R, R) preprocessed images
-     * @param classText  (B, context) token ids: each sample's class in the task's template
-     * @param labels     B class labels (shared labels are shared positives)
-     */
+    /** One process holding the whole batch. */
     public static Losses forwardBackward(ClipModel model, ExpertPools pools, TaskMemory memory, NDArray images,
             NDArray classText, long[] labels) {
+        return forwardBackward(model, pools, memory, images, classText, labels, Collective.SINGLE);
+    }
+
+    /**
+     * @param images     (b, 3, R, R) this rank's preprocessed images
+     * @param classText  (b, context) token ids: each sample's class in the task's template
+     * @param labels     b class labels (shared labels are shared positives, across ranks too)
+     */
+    public static Losses forwardBackward(ClipModel model, ExpertPools pools, TaskMemory memory, NDArray images,
+            NDArray classText, long[] labels, Collective collective) {
         double agoWeight = pools.config().agoWeight();
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            NDArray text = model.encodeText(classText);
-            NDArray image = model.encodeImage(images);
-            NDArray logitsPerText = model.logitsPerImage(text, image); // (B, B), rows: texts
-            NDArray clip = DacLoss.clipLoss(logitsPerText, labels);
-            NDArray ago = agoWeight > 0 ? DacLoss.agoLoss(pools.pools().values(), memory, images.getManager())
-                    : images.getManager().zeros(new ai.djl.ndarray.types.Shape());
-            NDArray loss = agoWeight > 0 ? clip.add(ago.mul((float) agoWeight)) : clip;
-            gc.backward(loss);
-            return new Losses(loss.getFloat(), clip.getFloat(), ago.getFloat(), logitsPerText);
+            NDArray text = ClipModel.normalize(model.encodeText(classText));
+            NDArray image = ClipModel.normalize(model.encodeImage(images));
+            NDArray logitsPerText = model.scaledProducts(collective.gatherRows(text), collective.gatherRows(image));
+            NDArray clip = DacLoss.clipLoss(logitsPerText, collective.gatherLongs(labels));
+            if (agoWeight == 0) {
+                gc.backward(clip);
+                return new Losses(clip.getFloat(), clip.getFloat(), 0f, logitsPerText);
+            }
+            NDArray ago = DacLoss.agoLoss(pools.pools().values(), memory, images.getManager());
+            NDArray weightedAgo = ago.mul((float) agoWeight);
+            gc.backward(collective.rank() == 0 ? clip.add(weightedAgo) : clip);
+            return new Losses(clip.getFloat() + weightedAgo.getFloat(), clip.getFloat(), ago.getFloat(), logitsPerText);
         }
     }
 }

@@ -47,7 +47,8 @@ public final class GoldenDac {
         DacConfig def = DacConfig.defaults();
         return new DacConfig(d.get("rank").asInt(), d.get("route_top_k").asInt(), d.get("merge_top_k").asInt(),
                 d.get("alpha").asDouble(), d.get("dropout").asDouble(), def.targets(), def.encoders(), def.layers(),
-                DacConfig.Routing.ROUTED, d.get("ago_weight").asDouble(), DacConfig.AgoMemory.ALL);
+                DacConfig.Routing.ROUTED, d.get("ago_weight").asDouble(), DacConfig.AgoMemory.ALL,
+                dev.dacspark.lora.ExpertPool.VoteScope.GLOBAL);
     }
 
     public static List<String> moduleNames() {

@@ -1,0 +1,148 @@
+package dev.dacspark.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import dev.dacspark.clip.ClipImageProcessor;
+import dev.dacspark.clip.ClipModel;
+import dev.dacspark.clip.Param;
+import dev.dacspark.data.Sample;
+import dev.dacspark.data.Seeds;
+import dev.dacspark.lora.ExpertPool;
+import dev.dacspark.lora.ExpertPools;
+import dev.dacspark.lora.TaskMemory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Training of one task, one step at a time, on this rank's shards of the task's data: the same code
+ * for a single process (every shard local, {@link Collective#SINGLE}) and for each rank of a
+ * data-parallel run (its own shard, a ring collective).
+ *
+ * <pre>
+ *   batch   = b samples of every local shard at step t (BatchPlan), augmented with a seed of
+ *             (task seed, sample id[, step]) so a sample's crop does not depend on the rank
+ *   forward = DacStep (global loss over gathered embeddings; votes summed over ranks)
+ *   grads   = summed over ranks (one flat buffer in parameter-name order)
+ *   update  = AdamW at the cosine schedule's rate
+ * </pre>
+ */
+public final class TaskTrainer {
+
+    /** What a task's training needs besides the model. */
+    public record Setup(ClipImageProcessor processor, long[] classTokens, int contextLength, CosineSchedule schedule,
+            BatchPlan plan, List<List<Sample>> localShards, int[] localShardIds, long seed, boolean frozenAugmentation) {}
+
+    private final ClipModel model;
+    private final ExpertPools pools;
+    private final TaskMemory memory;
+    private final AdamW optimizer;
+    private final Setup setup;
+    private final Collective collective;
+    private final NDManager manager;
+    private final Map<String, float[]> frozenCrops = new HashMap<>();
+
+    public TaskTrainer(ClipModel model, ExpertPools pools, TaskMemory memory, AdamW optimizer, Setup setup,
+            Collective collective, NDManager manager) {
+        this.model = model;
+        this.pools = pools;
+        this.memory = memory;
+        this.optimizer = optimizer;
+        this.setup = setup;
+        this.collective = collective;
+        this.manager = manager;
+        if (collective.worldSize() > 1) {
+            for (ExpertPool pool : pools.pools().values()) {
+                pool.setVoteExchange((module, votes) -> collective.sum(votes), pool.config().voteScope());
+            }
+        }
+    }
+
+    public AdamW optimizer() {
+        return optimizer;
+    }
+
+    /** Step t: forward, backward, gradient sum over ranks, AdamW. */
+    public DacStep.Losses step(int t) {
+        Engine.getInstance().setRandomSeed((int) Seeds.mix(setup.seed(), collective.rank(), t)); // LoRA dropout
+        int res = setup.processor().config().resolution();
+        int n = setup.processor().imageLength();
+        int b = setup.plan().batchPerShard();
+        int local = setup.localShards().size() * b;
+        float[] pixels = new float[local * n];
+        long[] labels = new long[local];
+        long[] tokens = new long[local * setup.contextLength()];
+        int i = 0;
+        for (int s = 0; s < setup.localShards().size(); s++) {
+            List<Sample> shard = setup.localShards().get(s);
+            for (int index : setup.plan().indices(setup.localShardIds()[s], t)) {
+                Sample sample = shard.get(index);
+                System.arraycopy(augmented(sample, t), 0, pixels, i * n, n);
+                labels[i] = sample.label();
+                System.arraycopy(setup.classTokens(), sample.label() * setup.contextLength(), tokens, i * setup.contextLength(),
+                        setup.contextLength());
+                i++;
+            }
+        }
+        try (NDScope scope = new NDScope()) {
+            NDArray images = manager.create(pixels, new Shape(local, 3, res, res));
+            NDArray text = manager.create(tokens, new Shape(local, setup.contextLength()));
+            DacStep.Losses losses = DacStep.forwardBackward(model, pools, memory, images, text, labels, collective);
+            Map<String, Param> params = pools.parameters();
+            optimizer.step(params, summedGradients(params), setup.schedule().lr(t));
+            return new DacStep.Losses(losses.loss(), losses.clip(), losses.ago(), null);
+        }
+    }
+
+    /** The gradients of A and B, summed over the ranks through one flat buffer (routers get none). */
+    private Map<String, NDArray> summedGradients(Map<String, Param> params) {
+        Map<String, NDArray> grads = AdamW.gradients(params);
+        if (collective.worldSize() == 1) {
+            return grads;
+        }
+        List<String> names = new ArrayList<>();
+        int total = 0;
+        for (Map.Entry<String, Param> e : params.entrySet()) {
+            if (e.getKey().endsWith(".lora_A") || e.getKey().endsWith(".lora_B")) {
+                names.add(e.getKey());
+                total += Math.toIntExact(e.getValue().numel());
+            }
+        }
+        float[] flat = new float[total];
+        int off = 0;
+        for (String name : names) {
+            NDArray g = grads.get(name);
+            int size = Math.toIntExact(params.get(name).numel());
+            if (g != null) {
+                System.arraycopy(g.toFloatArray(), 0, flat, off, size);
+            }
+            off += size;
+        }
+        float[] sum = collective.sum(flat);
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        off = 0;
+        for (String name : names) {
+            Param p = params.get(name);
+            int size = Math.toIntExact(p.numel());
+            float[] part = new float[size];
+            System.arraycopy(sum, off, part, 0, size);
+            out.put(name, manager.create(part, p.shape()).toDevice(p.array().getDevice(), false));
+            off += size;
+        }
+        return out;
+    }
+
+    /** A sample's training crop: frozen at first use for few-shot sets, else new at every step. */
+    private float[] augmented(Sample s, int step) {
+        if (setup.frozenAugmentation()) {
+            return frozenCrops.computeIfAbsent(s.id(), id -> setup.processor().train(s.image().get(), Seeds.mix(setup.seed(), Seeds.of(id))));
+        }
+        return setup.processor().train(s.image().get(), Seeds.mix(setup.seed(), Seeds.of(s.id()), step));
+    }
+}
