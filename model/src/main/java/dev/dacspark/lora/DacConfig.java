@@ -27,7 +27,7 @@ import java.util.Set;
  */
 public record DacConfig(int rank, int routeTopK, int mergeTopK, double alpha, double dropout, Set<Target> targets,
         Set<Encoder> encoders, List<Integer> layers, Routing routing, double agoWeight, AgoMemory agoMemory,
-        ExpertPool.VoteScope voteScope) {
+        ExpertPool.VoteScope voteScope) implements java.io.Serializable {
 
     /** The six linear layers of a transformer block, with their module names. */
     public enum Target {

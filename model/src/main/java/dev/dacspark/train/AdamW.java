@@ -29,7 +29,7 @@ import java.util.Map;
  */
 public final class AdamW {
 
-    public record Settings(double beta1, double beta2, double eps, double weightDecay) {
+    public record Settings(double beta1, double beta2, double eps, double weightDecay) implements java.io.Serializable {
         public static Settings defaults() {
             return new Settings(0.9, 0.999, 1e-8, 0.01);
         }

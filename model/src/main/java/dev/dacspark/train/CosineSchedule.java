@@ -5,7 +5,7 @@ package dev.dacspark.train;
  * {@code torch.optim.lr_scheduler.CosineAnnealingLR(T_max = steps, eta_min)} stepped once per
  * iteration: lr(t) = min + (base - min) * (1 + cos(pi * t / steps)) / 2.
  */
-public record CosineSchedule(double base, double min, int steps) {
+public record CosineSchedule(double base, double min, int steps) implements java.io.Serializable {
     public CosineSchedule {
         if (steps < 1) {
             throw new IllegalArgumentException("a schedule needs at least one step, got " + steps);

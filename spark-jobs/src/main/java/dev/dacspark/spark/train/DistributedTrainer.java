@@ -1,0 +1,153 @@
+package dev.dacspark.spark.train;
+
+import org.apache.spark.SparkConf;
+import org.apache.spark.SparkException;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.LongAccumulator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.rdd.RDD;
+import scala.Function1;
+import scala.Tuple2;
+import scala.collection.JavaConverters;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+/**
+ * The driver side of one task's data-parallel training: one Spark barrier stage of W tasks (one
+ * rank per executor), ended with a shuffle so that Spark retries a failed barrier stage (a failed
+ * barrier result stage is not retried), inside a driver retry loop for what Spark does not retry.
+ * Every attempt resumes from the latest step checkpoint that rank 0 wrote.
+ */
+public final class DistributedTrainer {
+    private static final Logger LOG = LoggerFactory.getLogger(DistributedTrainer.class);
+
+    private final SparkSession spark;
+    private final int driverAttempts;
+
+    public DistributedTrainer(SparkSession spark, int driverAttempts) {
+        this.spark = spark;
+        this.driverAttempts = driverAttempts;
+    }
+
+    /** Refuses settings under which data-parallel training cannot work, with the setting to change. */
+    public static void checkCluster(SparkSession spark, int world) {
+        SparkConf conf = spark.sparkContext().getConf();
+        if (conf.getBoolean("spark.dynamicAllocation.enabled", false)) {
+            throw new IllegalStateException("spark.dynamicAllocation.enabled is true: barrier stages need a fixed set of executors; "
+                    + "set it to false (EMR turns it on by default)");
+        }
+        if (conf.getBoolean("spark.speculation", false)) {
+            throw new IllegalStateException("spark.speculation is true: a speculative copy of a rank would join the ring twice; set it to false");
+        }
+        if (!conf.contains("spark.barrier.sync.timeout")) {
+            throw new IllegalStateException("spark.barrier.sync.timeout is not set: its default (365 days) lets a failed peer hang "
+                    + "the others; set it, e.g. to 600s");
+        }
+        if (world > 1 && !conf.getBoolean("spark.task.reaper.enabled", false)) {
+            throw new IllegalStateException("spark.task.reaper.enabled is false: a hung rank ignores the kill of a failed barrier "
+                    + "stage and holds its slot, so the retry never starts; set spark.task.reaper.enabled=true and "
+                    + "spark.task.reaper.killTimeout (e.g. 120s) so that Spark ends such an executor");
+        }
+        String master = spark.sparkContext().master();
+        int executors = master.startsWith("local[") || master.equals("local") ? 1
+                : spark.sparkContext().statusTracker().getExecutorInfos().length - 1;
+        if (world > executors) {
+            throw new IllegalStateException(String.format(Locale.ROOT, "%d training ranks need %d executor JVMs (one rank per JVM: "
+                    + "DJL allows one gradient collector per JVM), but the cluster has %d (master %s)", world, world, executors, master));
+        }
+        int executorCores = conf.getInt("spark.executor.cores", 1);
+        int taskCpus = conf.getInt("spark.task.cpus", 1);
+        if (!master.startsWith("local") && taskCpus < executorCores) {
+            throw new IllegalStateException("spark.task.cpus (" + taskCpus + ") is below spark.executor.cores (" + executorCores
+                    + "): two ranks could share an executor JVM; set spark.task.cpus = spark.executor.cores");
+        }
+    }
+
+    /** Trains one task; returns rank 0's report of the last attempt. */
+    public RankTask.Report train(TrainTaskSpec spec) {
+        checkCluster(spark, spec.worldSize());
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        LongAccumulator steps = sc.sc().longAccumulator("train " + spec.taskName() + " steps");
+        RuntimeException last = null;
+        for (int attempt = 1; attempt <= driverAttempts; attempt++) {
+            sc.setJobDescription(String.format(Locale.ROOT, "train task %d '%s' (W=%d, attempt %d)", spec.taskIndex() + 1,
+                    spec.taskName(), spec.worldSize(), attempt));
+            try (AutoCloseable progress = progress(spec, steps)) {
+                RankTask task = new RankTask(spec, sc.hadoopConfiguration(), steps);
+                JavaRDD<Integer> ranks = sc.parallelize(IntStream.range(0, spec.worldSize()).boxed().toList(), spec.worldSize());
+                ClassTag<RankTask.Report> tag = ClassTag$.MODULE$.apply(RankTask.Report.class);
+                RDD<RankTask.Report> trained = ranks.rdd().barrier().mapPartitions(
+                        (Function1<scala.collection.Iterator<Integer>, scala.collection.Iterator<RankTask.Report>> & java.io.Serializable)
+                                it -> JavaConverters.asScalaIterator(List.of(runRank(task)).iterator()),
+                        false, tag);
+                List<RankTask.Report> reports = JavaRDD.fromRDD(trained, tag)
+                        // a shuffle after the barrier stage: Spark retries a failed barrier stage only when a later stage reads it
+                        .mapToPair(r -> new Tuple2<>(r.rank(), r))
+                        .partitionBy(new org.apache.spark.HashPartitioner(1))
+                        .values().collect();
+                RankTask.Report report = reports.stream().filter(r -> r.rank() == 0).findFirst().orElseThrow();
+                LOG.info(String.format(Locale.ROOT, "task '%s': trained steps %d..%d on %d ranks in %.1f s, last loss %.4f (clip %.4f, ago %.4f)",
+                        spec.taskName(), report.startStep(), spec.iterations(), spec.worldSize(), report.seconds(), report.loss(),
+                        report.clip(), report.ago()));
+                return report;
+            } catch (SparkException | RuntimeException e) {
+                last = e instanceof RuntimeException re ? re : new IllegalStateException(e.getMessage(), e);
+                LOG.warn("task '{}': training attempt {} of {} failed: {}", spec.taskName(), attempt, driverAttempts, rootMessage(e));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        throw new IllegalStateException("task '" + spec.taskName() + "': training failed " + driverAttempts + " times; last: "
+                + rootMessage(last), last);
+    }
+
+    private static RankTask.Report runRank(RankTask task) {
+        try {
+            return task.run(BarrierTaskContext.get());
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /** Logs rank 0's step count with rate and ETA while a stage runs (accumulators arrive with heartbeats). */
+    private AutoCloseable progress(TrainTaskSpec spec, LongAccumulator steps) {
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "train-progress");
+            t.setDaemon(true);
+            return t;
+        });
+        long t0 = System.nanoTime();
+        long before = steps.value();
+        timer.scheduleAtFixedRate(() -> {
+            long done = steps.value() - before;
+            double rate = done / ((System.nanoTime() - t0) / 1e9);
+            LOG.info(String.format(Locale.ROOT, "task '%s': ~%d steps this attempt of %d (%.2f it/s%s)", spec.taskName(), done,
+                    spec.iterations(), rate, rate > 0 ? ", ETA " + Math.round((spec.iterations() - done) / rate) + " s" : ""));
+        }, 15, 15, TimeUnit.SECONDS);
+        return timer::shutdownNow;
+    }
+
+    static String rootMessage(Throwable e) {
+        List<String> messages = new ArrayList<>();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null) {
+                messages.add(t.getMessage());
+            }
+        }
+        return messages.isEmpty() ? String.valueOf(e) : messages.get(messages.size() - 1);
+    }
+}

@@ -1,0 +1,104 @@
+package dev.dacspark.spark.train;
+
+import dev.dacspark.checkpoint.ClipCheckpoint;
+import dev.dacspark.checkpoint.SafeTensors;
+import dev.dacspark.checkpoint.SafeTensors.Tensor;
+import dev.dacspark.lora.ExpertPool;
+import dev.dacspark.lora.ExpertPools;
+import dev.dacspark.train.AdamW;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Step checkpoints of a task's training: after step s, the pools' parameters, their running vote
+ * counts and the optimiser state, in one safetensors file {@code step-SSSSSS.safetensors}; then a
+ * small {@code latest} file naming it, written last, so a reader only ever sees complete files.
+ * The data cursor and the random state need no saving: the batch plan and the dropout seed are
+ * functions of the step.
+ */
+public final class StepCheckpoint {
+    private StepCheckpoint() {}
+
+    static final String LATEST = "latest";
+
+    /** A restored state: the step to continue from and the tensors. */
+    public record State(int step, Map<String, Tensor> tensors) {}
+
+    /** Writes the state after {@code step} steps (through the Hadoop FileSystem API: file://, hdfs://, s3a://). */
+    public static void write(String dir, int step, ExpertPools pools, AdamW optimizer, Configuration hadoop) {
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        pools.parameters().forEach((k, p) -> t.put(k, ClipCheckpoint.fromNDArray(p.array())));
+        for (ExpertPool pool : pools.pools().values()) {
+            float[] c = pool.counts();
+            t.put(pool.name() + ".counts", Tensor.ofFloats(new long[] {c.length}, c));
+        }
+        optimizer.state().forEach((k, v) -> t.put("optim." + k, v));
+        String name = String.format("step-%06d.safetensors", step);
+        Path file = new Path(URI.create(dir + "/" + name));
+        try {
+            FileSystem fs = file.getFileSystem(hadoop);
+            try (FSDataOutputStream out = fs.create(file, true)) {
+                SafeTensors.write(out, t, Map.of("step", Integer.toString(step)));
+            }
+            try (FSDataOutputStream out = fs.create(new Path(URI.create(dir + "/" + LATEST)), true)) {
+                out.write(name.getBytes(StandardCharsets.UTF_8));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write step checkpoint " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The latest complete checkpoint under dir, or null if there is none. */
+    public static State latest(String dir, Configuration hadoop) {
+        Path latest = new Path(URI.create(dir + "/" + LATEST));
+        try {
+            FileSystem fs = latest.getFileSystem(hadoop);
+            if (!fs.exists(latest)) {
+                return null;
+            }
+            String name;
+            try (InputStream in = fs.open(latest)) {
+                name = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
+            }
+            Map<String, Tensor> tensors;
+            try (InputStream in = fs.open(new Path(URI.create(dir + "/" + name)))) {
+                tensors = SafeTensors.readAll(in, dir + "/" + name);
+            }
+            int step = Integer.parseInt(name.replaceAll("[^0-9]", ""));
+            return new State(step, tensors);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the latest step checkpoint under " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Puts a restored state into freshly attached pools and a fresh optimiser. */
+    public static void restore(State state, ExpertPools pools, AdamW optimizer, ai.djl.ndarray.NDManager manager) {
+        pools.parameters().forEach((k, p) -> {
+            Tensor t = state.tensors().get(k);
+            if (t == null) {
+                throw new IllegalStateException("step checkpoint lacks '" + k + "'");
+            }
+            p.set(ClipCheckpoint.toNDArray(t, manager).toDevice(p.array().getDevice(), false));
+        });
+        for (ExpertPool pool : pools.pools().values()) {
+            pool.setCounts(state.tensors().get(pool.name() + ".counts").toFloats());
+        }
+        Map<String, Tensor> optim = new LinkedHashMap<>();
+        state.tensors().forEach((k, v) -> {
+            if (k.startsWith("optim.")) {
+                optim.put(k.substring("optim.".length()), v);
+            }
+        });
+        optimizer.load(optim);
+    }
+}
