@@ -9,10 +9,14 @@ import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
 
-/** {@code dac bench-images}: the data pipeline's image throughput. */
-@Command(name = "bench-images", mixinStandardHelpOptions = true,
-        description = "Image decode + resize + crop throughput: ImageIO baseline, ours, and the prep job on Spark.")
+/** {@code dac bench-spark images|allreduce}. */
+@Command(name = "bench-spark", mixinStandardHelpOptions = true,
+        description = "Benchmarks of the Spark side: 'images' (decode + resize + crop: ImageIO baseline, ours, the prep job) "
+                + "or 'allreduce' (ring all-reduce bus bandwidth on loopback).")
 public final class SparkBenchCommand implements Callable<Integer> {
+
+    @picocli.CommandLine.Parameters(index = "0", paramLabel = "WHICH", description = "images or allreduce")
+    String which;
 
     @Option(names = "--count", defaultValue = "1000", description = "Generated JPEGs. Default: ${DEFAULT-VALUE}")
     int count;
@@ -24,7 +28,14 @@ public final class SparkBenchCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
+        if (which.equals("allreduce")) {
+            new dev.dacspark.spark.bench.AllReduceBenchmark(spec.commandLine().getOut()).run();
+            return 0;
+        }
+        if (!which.equals("images")) {
+            throw new IllegalArgumentException("unknown benchmark '" + which + "'; known: images, allreduce");
+        }
         SparkSession spark = LocalSpark.session("dac-spark image benchmark", master);
         try {
             new ImageBenchmark(count, spec.commandLine().getOut()).run(spark);
