@@ -84,6 +84,7 @@ class DistributedTrainerTest {
         conf.put("spark.executorEnv.DJL_OFFLINE", "true");
         conf.put("spark.executorEnv.PYTORCH_VERSION", System.getenv().getOrDefault("PYTORCH_VERSION", "2.7.1"));
         conf.put("spark.executorEnv.PYTORCH_FLAVOR", "cpu");
+        conf.put("spark.executorEnv.MKL_CBWR", "AUTO,STRICT"); // bitwise reproducible GEMMs on the executors too
         spark = SparkSessions.localCluster(conf);
 
         checkpoint = TinyWorld.checkpoint(dir, 3);
