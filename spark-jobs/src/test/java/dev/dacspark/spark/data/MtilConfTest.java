@@ -37,7 +37,7 @@ class MtilConfTest {
             for (int i = 0; i < expected.size(); i++) {
                 JsonNode ds = mtil.get("datasets").get(expected.get(i));
                 PrepConfig.TaskSource t = c.tasks().get(i);
-                assertEquals(ds.get("name").asText(), t.name());
+                assertEquals(expected.get(i).toLowerCase(java.util.Locale.ROOT), t.name(), "task names are the dataset keys, lower case");
                 List<String> templates = new ArrayList<>();
                 ds.get("templates").forEach(x -> templates.add(x.asText()));
                 assertEquals(templates, t.templates(), t.name());
