@@ -112,32 +112,12 @@ public final class SafeTensors {
                         out[i] = (float) b.getDouble(8 * i);
                     }
                 }
-                case I64 -> {
+                case I64, I32, I16, I8, U8, BOOL -> {
+                    long[] values = toLongs();
                     for (int i = 0; i < n; i++) {
-                        out[i] = b.getLong(8 * i);
+                        out[i] = values[i];
                     }
                 }
-                case I32 -> {
-                    for (int i = 0; i < n; i++) {
-                        out[i] = b.getInt(4 * i);
-                    }
-                }
-                case I16 -> {
-                    for (int i = 0; i < n; i++) {
-                        out[i] = b.getShort(2 * i);
-                    }
-                }
-                case I8 -> {
-                    for (int i = 0; i < n; i++) {
-                        out[i] = b.get(i);
-                    }
-                }
-                case U8, BOOL -> {
-                    for (int i = 0; i < n; i++) {
-                        out[i] = b.get(i) & 0xff;
-                    }
-                }
-                default -> throw new IllegalStateException(String.valueOf(dtype));
             }
             return out;
         }
