@@ -43,6 +43,7 @@ public final class ExpertPool extends Module implements Linear.Adapter {
     private int[] lastMask;
     private VoteExchange exchange;
     private VoteScope scope = VoteScope.GLOBAL;
+    private int maskGroups = 1;
 
     public ExpertPool(String name, long inFeatures, long outFeatures, DacConfig config) {
         this.name = name;
@@ -123,32 +124,37 @@ public final class ExpertPool extends Module implements Linear.Adapter {
     @Override
     public NDArray delta(NDArray x) {
         NDArray in = training && config.dropout() > 0 ? Dropout.dropout(x, (float) config.dropout()).singletonOrThrow() : x;
-        int[] mask = selectExperts(in);
-        lastMask = mask;
-        float[] scale = TopK.mask(mask, config.rank());
-        for (int i = 0; i < scale.length; i++) {
-            scale[i] *= (float) config.scaling();
+        int n = Math.toIntExact(in.getShape().get(0));
+        int r = config.rank();
+        boolean routed = router != null && forcedMask == null;
+        int groups = routed ? maskGroups : 1;
+        if (n % groups != 0) {
+            throw new IllegalArgumentException(name + ": a batch of " + n + " does not split into " + groups + " mask groups");
         }
-        NDArray s = x.getManager().create(scale).toDevice(x.getDevice(), false);
+        float[] probs = routed ? router.forward(in.get(":, 0, :").stopGradient()).softmax(-1).toFloatArray() : null; // (N, r)
+        float[] scale = new float[n * r]; // per sample: s on its mask's experts, 0 elsewhere
+        int size = n / groups;
+        for (int g = 0; g < groups; g++) {
+            int[] mask = routed ? selectExperts(probs, g * size, size) : forcedMask != null ? forcedMask : allExperts();
+            lastMask = mask;
+            for (int b = g * size; b < (g + 1) * size; b++) {
+                for (int e : mask) {
+                    scale[b * r + e] = (float) config.scaling();
+                }
+            }
+        }
+        NDArray s = x.getManager().create(scale, new Shape(n, 1, r)).toDevice(x.getDevice(), false);
         return in.matMul(loraA.array().transpose()).mul(s).matMul(loraB.array().transpose());
     }
 
-    /** The batch's expert mask; counts the votes when training and routing. */
-    private int[] selectExperts(NDArray in) {
-        if (forcedMask != null) {
-            return forcedMask;
-        }
+    /**
+     * The mask of the samples [start, start + count) from their router probabilities: each sample votes
+     * for its top routeTopK experts; the most-voted form the mask. Counts the votes when training.
+     */
+    private int[] selectExperts(float[] probs, int start, int count) {
         int r = config.rank();
-        if (router == null) {
-            int[] all = new int[r];
-            Arrays.setAll(all, i -> i);
-            return all;
-        }
-        NDArray cls = in.get(":, 0, :").stopGradient(); // (N, d_in)
-        float[] probs = router.forward(cls).softmax(-1).toFloatArray(); // (N, r), row-major
-        int n = probs.length / r;
         float[] votes = new float[r];
-        for (int b = 0; b < n; b++) {
+        for (int b = start; b < start + count; b++) {
             for (int e : TopK.indices(probs, b * r, r, config.routeTopK())) {
                 votes[e] += 1;
             }
@@ -177,6 +183,17 @@ public final class ExpertPool extends Module implements Linear.Adapter {
     @FunctionalInterface
     public interface VoteExchange {
         float[] sum(String module, float[] localVotes);
+    }
+
+    /**
+     * Splits each batch into this many equal groups, each taking its mask from its own votes: one
+     * process then computes what W data-parallel ranks compute with {@code vote-scope = local}.
+     */
+    public void setMaskGroups(int groups) {
+        if (groups < 1) {
+            throw new IllegalArgumentException("mask groups must be >= 1, got " + groups);
+        }
+        this.maskGroups = groups;
     }
 
     /** Installs the vote exchange of a data-parallel run (null: single process). */

@@ -138,19 +138,28 @@ class DistributedTrainerTest {
     }
 
     static TrainTaskSpec spec(String checkpointDir, int steps, int failAtStep, int hangAtStep) {
-        return new TrainTaskSpec(0, "colors", checkpoint.toUri().toString(), memoryUri, method(), AdamW.Settings.defaults(),
+        return spec(checkpointDir, steps, failAtStep, hangAtStep, method());
+    }
+
+    static TrainTaskSpec spec(String checkpointDir, int steps, int failAtStep, int hangAtStep, DacConfig method) {
+        return new TrainTaskSpec(0, "colors", checkpoint.toUri().toString(), memoryUri, method, AdamW.Settings.defaults(),
                 new CosineSchedule(2e-3, 1e-6, steps), BATCH, SEED, true, 32, classTokens, 77, shardFiles, checkpointDir,
                 2, 1, 5000, failAtStep, hangAtStep, 1);
     }
 
-    /** The single-process loop on the same two shards, batch 2b: parameters, counts and last losses. */
-    static Map<String, float[]> singleProcess(float[] lastLosses) {
+    /**
+     * The single-process loop on the same two shards, batch 2b: parameters, counts and last losses.
+     * With {@code maskGroups} = 2 each half batch takes its mask from its own votes (what the ranks do
+     * with vote-scope local).
+     */
+    static Map<String, float[]> singleProcess(float[] lastLosses, int maskGroups) {
         try (NDManager m = NDManager.newBaseManager(); TaskMemory memory = new TaskMemory(m)) {
             ClipModel model = ClipCheckpoint.load(checkpoint, m);
             SafeTensors.readAll(dir.resolve("memory.safetensors")).forEach((k, v) -> memory.put(k, ClipCheckpoint.toNDArray(v, m)));
             ExpertPools pools = ExpertPools.attach(model, method());
             pools.initialize(m, SEED);
             pools.setTraining(true);
+            pools.pools().values().forEach(p -> p.setMaskGroups(maskGroups));
             org.apache.hadoop.conf.Configuration hadoop = new org.apache.hadoop.conf.Configuration();
             List<List<Sample>> shards = List.of(ShardReader.read(shardFiles.get(0), hadoop), ShardReader.read(shardFiles.get(1), hadoop));
             TaskTrainer trainer = new TaskTrainer(model, pools, memory, new AdamW(AdamW.Settings.defaults(), m), new TaskTrainer.Setup(
@@ -171,9 +180,9 @@ class DistributedTrainerTest {
         }
     }
 
-    static void assertMatchesSingleProcess(StepCheckpoint.State state, RankTask.Report report) {
+    static void assertMatchesSingleProcess(StepCheckpoint.State state, RankTask.Report report, int maskGroups) {
         float[] losses = new float[3];
-        Map<String, float[]> single = singleProcess(losses);
+        Map<String, float[]> single = singleProcess(losses, maskGroups);
         assertEquals(STEPS, state.step());
         StringBuilder diffs = new StringBuilder();
         single.forEach((k, v) -> {
@@ -202,7 +211,20 @@ class DistributedTrainerTest {
         String ckpt = "s3a://" + bucket + "/ckpt/equivalence";
         RankTask.Report report = new DistributedTrainer(spark, 1).train(spec(ckpt, STEPS, -1, -1));
         assertEquals(0, report.startStep());
-        assertMatchesSingleProcess(StepCheckpoint.latest(ckpt, spark.sparkContext().hadoopConfiguration()), report);
+        assertMatchesSingleProcess(StepCheckpoint.latest(ckpt, spark.sparkContext().hadoopConfiguration()), report, 1);
+    }
+
+    @Test
+    void localVoteScopeEqualsOneProcessWithAMaskPerHalfBatch() {
+        String ckpt = dir.resolve("ckpt-local").toUri().toString();
+        RankTask.Report report = new DistributedTrainer(spark, 1).train(spec(ckpt, STEPS, -1, -1,
+                method().withVoteScope(ExpertPool.VoteScope.LOCAL)));
+        assertMatchesSingleProcess(StepCheckpoint.latest(ckpt, spark.sparkContext().hadoopConfiguration()), report, 2);
+        // and the check means something: per-half masks train other experts than the global mask
+        Map<String, float[]> global = singleProcess(new float[3], 1);
+        Map<String, float[]> local = singleProcess(new float[3], 2);
+        assertTrue(global.keySet().stream().anyMatch(k -> !java.util.Arrays.equals(global.get(k), local.get(k))),
+                "per-half masks must differ from the global mask somewhere");
     }
 
     @Test
