@@ -44,9 +44,15 @@ public final class TaskTrainer {
     private final TaskMemory memory;
     private final AdamW optimizer;
     private final Setup setup;
-    private final Collective collective;
+    private final TimedCollective collective;
     private final NDManager manager;
     private final Map<String, float[]> frozenCrops = new HashMap<>();
+    private int steps;
+    private long dataNanos;
+    private long stepNanos;
+
+    /** Where a rank's training time went: building batches, collective operations, the rest (compute). */
+    public record Timings(int steps, double dataSeconds, double communicationSeconds, double computeSeconds) implements java.io.Serializable {}
 
     public TaskTrainer(ClipModel model, ExpertPools pools, TaskMemory memory, AdamW optimizer, Setup setup,
             Collective collective, NDManager manager) {
@@ -55,11 +61,11 @@ public final class TaskTrainer {
         this.memory = memory;
         this.optimizer = optimizer;
         this.setup = setup;
-        this.collective = collective;
+        this.collective = new TimedCollective(collective);
         this.manager = manager;
         if (collective.worldSize() > 1) {
             for (ExpertPool pool : pools.pools().values()) {
-                pool.setVoteExchange((module, votes) -> collective.sum(votes), pool.config().voteScope());
+                pool.setVoteExchange((module, votes) -> this.collective.sum(votes), pool.config().voteScope());
             }
         }
     }
@@ -70,6 +76,7 @@ public final class TaskTrainer {
 
     /** Step t: forward, backward, gradient sum over ranks, AdamW. */
     public DacStep.Losses step(int t) {
+        long t0 = System.nanoTime();
         Engine.getInstance().setRandomSeed((int) Seeds.mix(setup.seed(), collective.rank(), t)); // LoRA dropout
         int res = setup.processor().config().resolution();
         int n = setup.processor().imageLength();
@@ -90,6 +97,8 @@ public final class TaskTrainer {
                 i++;
             }
         }
+        long t1 = System.nanoTime();
+        dataNanos += t1 - t0;
         try (NDScope scope = new NDScope()) {
             NDArray images = manager.create(pixels, new Shape(local, 3, res, res));
             NDArray text = manager.create(tokens, new Shape(local, setup.contextLength()));
@@ -97,6 +106,55 @@ public final class TaskTrainer {
             Map<String, Param> params = pools.parameters();
             optimizer.step(params, summedGradients(params), setup.schedule().lr(t));
             return new DacStep.Losses(losses.loss(), losses.clip(), losses.ago(), null);
+        } finally {
+            stepNanos += System.nanoTime() - t0;
+            steps++;
+        }
+    }
+
+    /** The time split of the steps taken so far. */
+    public Timings timings() {
+        double communication = collective.nanos / 1e9;
+        return new Timings(steps, dataNanos / 1e9, communication, (stepNanos - dataNanos) / 1e9 - communication);
+    }
+
+    /** A collective that adds up the time spent in its operations. */
+    private static final class TimedCollective implements Collective {
+        private final Collective inner;
+        private long nanos;
+
+        TimedCollective(Collective inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public int rank() {
+            return inner.rank();
+        }
+
+        @Override
+        public int worldSize() {
+            return inner.worldSize();
+        }
+
+        @Override
+        public float[] sum(float[] local) {
+            long t0 = System.nanoTime();
+            try {
+                return inner.sum(local);
+            } finally {
+                nanos += System.nanoTime() - t0;
+            }
+        }
+
+        @Override
+        public byte[][] allGather(byte[] local) {
+            long t0 = System.nanoTime();
+            try {
+                return inner.allGather(local);
+            } finally {
+                nanos += System.nanoTime() - t0;
+            }
         }
     }
 

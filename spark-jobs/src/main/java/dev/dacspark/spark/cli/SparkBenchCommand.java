@@ -12,10 +12,11 @@ import java.util.concurrent.Callable;
 /** {@code dac bench-spark images|allreduce}. */
 @Command(name = "bench-spark", mixinStandardHelpOptions = true,
         description = "Benchmarks of the Spark side: 'images' (decode + resize + crop: ImageIO baseline, ours, the prep job) "
-                + "or 'allreduce' (ring all-reduce bus bandwidth on loopback).")
+                + "'allreduce' (ring all-reduce bus bandwidth on loopback) or 'train-split' (data-parallel step time split at "
+                + "W = 1 and 2 on a local-cluster).")
 public final class SparkBenchCommand implements Callable<Integer> {
 
-    @picocli.CommandLine.Parameters(index = "0", paramLabel = "WHICH", description = "images or allreduce")
+    @picocli.CommandLine.Parameters(index = "0", paramLabel = "WHICH", description = "images, allreduce or train-split")
     String which;
 
     @Option(names = "--count", defaultValue = "1000", description = "Generated JPEGs. Default: ${DEFAULT-VALUE}")
@@ -33,8 +34,17 @@ public final class SparkBenchCommand implements Callable<Integer> {
             new dev.dacspark.spark.bench.AllReduceBenchmark(spec.commandLine().getOut()).run();
             return 0;
         }
+        if (which.equals("train-split")) {
+            SparkSession cluster = LocalSpark.localCluster("dac-spark train-step split", 2, 2048);
+            try {
+                new dev.dacspark.spark.bench.TrainSplitBenchmark(spec.commandLine().getOut(), 20, 4).run(cluster);
+            } finally {
+                cluster.stop();
+            }
+            return 0;
+        }
         if (!which.equals("images")) {
-            throw new IllegalArgumentException("unknown benchmark '" + which + "'; known: images, allreduce");
+            throw new IllegalArgumentException("unknown benchmark '" + which + "'; known: images, allreduce, train-split");
         }
         SparkSession spark = LocalSpark.session("dac-spark image benchmark", master);
         try {

@@ -8,6 +8,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.dacspark.train.TaskTrainer;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.rdd.RDD;
 import scala.Function1;
@@ -98,9 +99,11 @@ public final class DistributedTrainer {
                         .partitionBy(new org.apache.spark.HashPartitioner(1))
                         .values().collect();
                 RankTask.Report report = reports.stream().filter(r -> r.rank() == 0).findFirst().orElseThrow();
-                LOG.info(String.format(Locale.ROOT, "task '%s': trained steps %d..%d on %d ranks in %.1f s, last loss %.4f (clip %.4f, ago %.4f)",
-                        spec.taskName(), report.startStep(), spec.iterations(), spec.worldSize(), report.seconds(), report.loss(),
-                        report.clip(), report.ago()));
+                TaskTrainer.Timings t = report.timings();
+                LOG.info(String.format(Locale.ROOT, "task '%s': trained steps %d..%d on %d ranks in %.1f s (data %.1f s, "
+                        + "communication %.1f s, compute %.1f s), last loss %.4f (clip %.4f, ago %.4f)",
+                        spec.taskName(), report.startStep(), spec.iterations(), spec.worldSize(), report.seconds(), t.dataSeconds(),
+                        t.communicationSeconds(), t.computeSeconds(), report.loss(), report.clip(), report.ago()));
                 return report;
             } catch (SparkException | RuntimeException e) {
                 last = e instanceof RuntimeException re ? re : new IllegalStateException(e.getMessage(), e);

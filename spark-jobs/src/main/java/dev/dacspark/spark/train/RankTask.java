@@ -42,11 +42,12 @@ import java.util.Map;
  * the task's remaining steps (checkpoints and checksums every K steps), and detach the pools.
  * Rank 0 reports the losses; every rank ends with the same parameters (checked).
  */
-final class RankTask implements Serializable {
+public final class RankTask implements Serializable {
     private static final Logger LOG = LoggerFactory.getLogger(RankTask.class);
 
     /** What a rank reports at the end: its rank, the step it started from, the last losses. */
-    record Report(int rank, int startStep, float loss, float clip, float ago, double seconds) implements Serializable {}
+    public record Report(int rank, int startStep, float loss, float clip, float ago, double seconds, TaskTrainer.Timings timings)
+            implements Serializable {}
 
     private final TrainTaskSpec spec;
     private final SerializableConfiguration hadoop;
@@ -103,8 +104,8 @@ final class RankTask implements Serializable {
                 }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
-            return last == null ? new Report(rank, start, Float.NaN, Float.NaN, Float.NaN, seconds)
-                    : new Report(rank, start, last.loss(), last.clip(), last.ago(), seconds);
+            return last == null ? new Report(rank, start, Float.NaN, Float.NaN, Float.NaN, seconds, trainer.timings())
+                    : new Report(rank, start, last.loss(), last.clip(), last.ago(), seconds, trainer.timings());
         } finally {
             detach(model, pools);
             manager.close();
