@@ -1,9 +1,8 @@
 package dev.dacspark.testing;
 
+import dev.dacspark.spark.cli.LocalSpark;
 import org.apache.spark.sql.SparkSession;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -33,44 +32,8 @@ public final class SparkSessions {
         return b.getOrCreate();
     }
 
-    /** Two executor JVMs of 1 core and 1 GB each. */
+    /** Two executor JVMs of 1 core and 1 GB each, as the trainer needs them (see {@link LocalSpark#localCluster}). */
     public static SparkSession localCluster(Map<String, String> extra) {
-        String sparkHome = System.getenv("SPARK_HOME");
-        if (sparkHome == null) {
-            throw new IllegalStateException("SPARK_HOME is not set (surefire sets it for this module)");
-        }
-        try {
-            Files.createDirectories(Path.of(sparkHome, "jars"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        SparkSession.Builder b = SparkSession.builder().master("local-cluster[2,1,1024]").appName("dac-spark test cluster")
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4")
-                .config("spark.driver.host", "127.0.0.1")
-                .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
-                .config("spark.executor.extraJavaOptions", "@" + jvmOptions())
-                .config("spark.executorEnv.SPARK_LOCAL_IP", "127.0.0.1");
-        extra.forEach(b::config);
-        SparkSession spark = b.getOrCreate();
-        awaitExecutors(spark, 2, 120);
-        return spark;
-    }
-
-    /** Waits (bounded) until this many executors have registered; executors start asynchronously. */
-    public static void awaitExecutors(SparkSession spark, int executors, int timeoutSeconds) {
-        long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
-        while (spark.sparkContext().statusTracker().getExecutorInfos().length - 1 < executors) { // minus the driver
-            if (System.nanoTime() > deadline) {
-                spark.stop();
-                throw new IllegalStateException(executors + " executors did not register within " + timeoutSeconds + " s");
-            }
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
+        return LocalSpark.localCluster("dac-spark test cluster", 2, 1024, "@" + jvmOptions(), extra);
     }
 }

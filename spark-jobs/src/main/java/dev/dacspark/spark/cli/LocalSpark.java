@@ -2,11 +2,17 @@ package dev.dacspark.spark.cli;
 
 import org.apache.spark.sql.SparkSession;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
 /** The Spark session of a CLI command: an embedded master, quiet logs, no UI unless asked for. */
-final class LocalSpark {
+public final class LocalSpark {
     private LocalSpark() {}
 
-    static SparkSession session(String app, String master) {
+    public static SparkSession session(String app, String master) {
         return SparkSession.builder().appName(app).master(master)
                 .config("spark.ui.enabled", System.getProperty("dac.spark.ui", "false"))
                 .config("spark.driver.host", System.getenv().getOrDefault("SPARK_LOCAL_IP", "127.0.0.1"))
@@ -15,27 +21,29 @@ final class LocalSpark {
 
     /**
      * A local-cluster of {@code executors} executor JVMs (1 core, {@code memoryMb} each) on this machine,
-     * set up for data-parallel training: this JVM's classpath and flags, DJL's and MKL's environment,
-     * finite barrier timeout, task reaper. Needs SPARK_HOME (bin/dac sets one) with a jars/ folder.
+     * set up for data-parallel training: this JVM's classpath, the given executor JVM options, this
+     * process's DJL, MKL and allocator environment, a finite barrier timeout and the task reaper.
+     * Needs SPARK_HOME with a jars/ folder (created here; bin/dac and the tests set SPARK_HOME).
+     * Returns once every executor has registered.
      */
-    static SparkSession localCluster(String app, int executors, int memoryMb) {
+    public static SparkSession localCluster(String app, int executors, int memoryMb, String executorJavaOptions,
+            Map<String, String> extra) {
         String home = System.getenv("SPARK_HOME");
-        String dacHome = System.getProperty("dac.home");
-        if (home == null || dacHome == null) {
-            throw new IllegalStateException("a local-cluster needs SPARK_HOME and -Ddac.home (bin/dac sets both)");
+        if (home == null) {
+            throw new IllegalStateException("a local-cluster needs SPARK_HOME (a folder with a jars/ folder; bin/dac sets one)");
         }
         try {
-            java.nio.file.Files.createDirectories(java.nio.file.Path.of(home, "jars"));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            Files.createDirectories(Path.of(home, "jars"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         SparkSession.Builder b = SparkSession.builder().appName(app)
                 .master("local-cluster[" + executors + ",1," + memoryMb + "]")
                 .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4")
                 .config("spark.driver.host", "127.0.0.1")
                 .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
-                .config("spark.executor.extraJavaOptions", "@" + dacHome + "/conf/jvm.options -Dlog4j2.configurationFile="
-                        + dacHome + "/conf/log4j2.properties")
+                .config("spark.executor.extraJavaOptions", executorJavaOptions)
                 .config("spark.barrier.sync.timeout", "600s")
                 .config("spark.task.reaper.enabled", "true")
                 .config("spark.task.reaper.killTimeout", "60s");
@@ -45,12 +53,19 @@ final class LocalSpark {
                 b.config("spark.executorEnv." + env, System.getenv(env));
             }
         }
+        extra.forEach(b::config);
         SparkSession spark = b.getOrCreate();
-        long deadline = System.nanoTime() + 120_000_000_000L;
-        while (spark.sparkContext().statusTracker().getExecutorInfos().length - 1 < executors) {
+        awaitExecutors(spark, executors, 120);
+        return spark;
+    }
+
+    /** Waits (bounded) until this many executors have registered; executors start asynchronously. */
+    public static void awaitExecutors(SparkSession spark, int executors, int timeoutSeconds) {
+        long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+        while (spark.sparkContext().statusTracker().getExecutorInfos().length - 1 < executors) { // minus the driver
             if (System.nanoTime() > deadline) {
                 spark.stop();
-                throw new IllegalStateException(executors + " executors did not register within 120 s");
+                throw new IllegalStateException(executors + " executors did not register within " + timeoutSeconds + " s");
             }
             try {
                 Thread.sleep(200);
@@ -59,6 +74,5 @@ final class LocalSpark {
                 throw new IllegalStateException(e);
             }
         }
-        return spark;
     }
 }

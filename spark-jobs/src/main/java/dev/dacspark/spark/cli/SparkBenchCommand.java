@@ -35,7 +35,9 @@ public final class SparkBenchCommand implements Callable<Integer> {
             return 0;
         }
         if (which.equals("train-split")) {
-            SparkSession cluster = LocalSpark.localCluster("dac-spark train-step split", 2, 2048);
+            String home = System.getProperty("dac.home", ".");
+            SparkSession cluster = LocalSpark.localCluster("dac-spark train-step split", 2, 2048, "@" + home
+                    + "/conf/jvm.options -Dlog4j2.configurationFile=" + home + "/conf/log4j2.properties", java.util.Map.of());
             try {
                 new dev.dacspark.spark.bench.TrainSplitBenchmark(spec.commandLine().getOut(), 20, 4).run(cluster);
             } finally {

@@ -21,7 +21,7 @@ class PrepClusterTest {
         PrepFixtures.Tree tree = PrepFixtures.imageFolder(out.resolve("folder"));
         SparkSession cluster = SparkSessions.localCluster(Map.of());
         try {
-            assertEquals(2, cluster.sparkContext().getExecutorMemoryStatus().size() - 1, "two executors besides the driver");
+            assertEquals(2, cluster.sparkContext().statusTracker().getExecutorInfos().length - 1, "two executors besides the driver");
             new PrepJob(cluster, PrepFixtures.config(out, out.resolve("cluster"), 42, PrepFixtures.FOLDER_TASK)).run();
         } finally {
             cluster.stop();
