@@ -43,6 +43,11 @@ final class ExecutorModels {
         return model;
     }
 
+    /** Forgets the cached model; the next {@link #get} loads it again. */
+    static synchronized void invalidate() {
+        loadedUri = null;
+    }
+
     static synchronized NDManager manager() {
         return manager;
     }

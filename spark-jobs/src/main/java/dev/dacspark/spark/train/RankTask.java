@@ -106,6 +106,11 @@ public final class RankTask implements Serializable {
             double seconds = (System.nanoTime() - t0) / 1e9;
             return last == null ? new Report(rank, start, Float.NaN, Float.NaN, Float.NaN, seconds, trainer.timings())
                     : new Report(rank, start, last.loss(), last.clip(), last.ago(), seconds, trainer.timings());
+        } catch (Throwable failure) {
+            // a task that failed midway (a dead peer, a kill) may leave native state behind: the next task
+            // on this JVM loads the frozen CLIP afresh rather than trusting the cached one
+            ExecutorModels.invalidate();
+            throw failure;
         } finally {
             detach(model, pools);
             manager.close();
