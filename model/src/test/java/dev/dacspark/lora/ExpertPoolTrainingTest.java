@@ -179,4 +179,42 @@ class ExpertPoolTrainingTest {
             assertEquals(3, resumed.steps(poolsB.pools().keySet().iterator().next() + ".lora_B"));
         }
     }
+
+    @Test
+    void agoMemoryKeepsEveryColumnOrTheMergedOnes() {
+        Map<String, SafeTensors.Tensor> io = SafeTensors.readAll(Golden.file("dac"));
+        for (DacConfig.AgoMemory policy : DacConfig.AgoMemory.values()) {
+            try (NDManager m = NDManager.newBaseManager(); TaskMemory memory = new TaskMemory(m)) {
+                ClipModel model = ClipCheckpoint.load(Golden.file("openai"), m);
+                ExpertPools pools = ExpertPools.attach(model, noDropout().withAgoMemory(policy));
+                pools.initialize(m, 11);
+                for (ExpertPool p : pools.pools().values()) {
+                    p.loraB.set(Golden.array(io, p.name() + ".lora_B", m)); // non-zero columns to keep
+                }
+                pools.setTraining(true);
+                model.encodeText(classText(io, m));
+                model.encodeImage(images(io, m));
+                Map<String, float[]> bs = new java.util.HashMap<>();
+                Map<String, int[]> merged = new java.util.HashMap<>();
+                for (ExpertPool p : pools.pools().values()) {
+                    bs.put(p.name(), p.loraB.array().toFloatArray());
+                    merged.put(p.name(), p.mergedExperts());
+                }
+                pools.mergeAndDetach(memory);
+                for (String name : bs.keySet()) {
+                    int r = noDropout().rank();
+                    int[] kept = policy == DacConfig.AgoMemory.ALL ? java.util.stream.IntStream.range(0, r).toArray() : merged.get(name);
+                    ai.djl.ndarray.NDArray p = memory.get(name);
+                    long rows = p.getShape().get(0);
+                    assertEquals(new Shape(rows, kept.length), p.getShape(), policy + " " + name);
+                    float[] got = p.toFloatArray();
+                    for (int row = 0; row < rows; row++) {
+                        for (int j = 0; j < kept.length; j++) {
+                            assertEquals(bs.get(name)[(int) (row * r + kept[j])], got[(int) (row * kept.length + j)], 0f, policy + " " + name);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
