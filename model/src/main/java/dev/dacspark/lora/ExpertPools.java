@@ -1,6 +1,5 @@
 package dev.dacspark.lora;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import dev.dacspark.clip.ClipConfig;

@@ -126,7 +126,6 @@ public final class PrepJob {
             }
             Dataset<Row> withShards = good.withColumn("class_rank",
                     row_number().over(Window.partitionBy("split", "label").orderBy("shard_key", "id")));
-            Map<String, Long> files = new TreeMap<>();
             for (String split : List.of("train", "test")) {
                 writeSplit(withShards.filter(col("split").equalTo(split)), out + "/" + split, task.name(), split);
             }
