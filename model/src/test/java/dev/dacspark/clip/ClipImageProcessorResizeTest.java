@@ -1,5 +1,6 @@
 package dev.dacspark.clip;
 
+import static dev.dacspark.clip.TestImages.image;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -143,22 +144,6 @@ class ClipImageProcessorResizeTest {
             return a * t * t * t - 5 * a * t * t + 8 * a * t - 4 * a;
         }
         return 0;
-    }
-
-    private interface PixelFunction {
-        int value(int x, int y, int c);
-    }
-
-    private static RgbImage image(int width, int height, PixelFunction f) {
-        byte[] rgb = new byte[width * height * 3];
-        for (int y = 0; y < height; y++) {
-            for (int x = 0; x < width; x++) {
-                for (int c = 0; c < 3; c++) {
-                    rgb[(y * width + x) * 3 + c] = (byte) f.value(x, y, c);
-                }
-            }
-        }
-        return new RgbImage(width, height, rgb);
     }
 
     private RgbImage randomImage(int width, int height) {

@@ -1,5 +1,6 @@
 package dev.dacspark.clip;
 
+import static dev.dacspark.clip.TestImages.image;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -216,23 +217,6 @@ class ClipImageProcessorTransformTest {
     }
 
     // ---- helpers ----
-
-    /** Pixel value of channel c at (x, y), 0..255. */
-    private interface PixelFunction {
-        int value(int x, int y, int c);
-    }
-
-    private static RgbImage image(int width, int height, PixelFunction f) {
-        byte[] rgb = new byte[width * height * 3];
-        for (int y = 0; y < height; y++) {
-            for (int x = 0; x < width; x++) {
-                for (int c = 0; c < 3; c++) {
-                    rgb[(y * width + x) * 3 + c] = (byte) f.value(x, y, c);
-                }
-            }
-        }
-        return new RgbImage(width, height, rgb);
-    }
 
     /** ToTensor + Normalize of one 8-bit value, in float32 as torchvision computes it. */
     private static float expected(ClipImageProcessor processor, int c, int v) {
