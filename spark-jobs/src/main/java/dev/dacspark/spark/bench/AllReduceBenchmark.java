@@ -3,13 +3,7 @@ package dev.dacspark.spark.bench;
 import dev.dacspark.spark.train.RingCollective;
 
 import java.io.PrintWriter;
-import java.net.ServerSocket;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * Ring all-reduce on loopback: W ranks as threads of this JVM, buffers of 4 MB and 20 MB (20 MB is
@@ -43,42 +37,20 @@ public final class AllReduceBenchmark {
         }
     }
 
-    /** Median seconds of one all-reduce of n floats on a W-rank ring. */
+    /** Median seconds of one all-reduce of n floats on a W-rank ring (rank 0's timings). */
     static double timeRing(int world, int n, int iters) throws Exception {
-        List<ServerSocket> servers = new ArrayList<>();
-        List<String> addresses = new ArrayList<>();
-        for (int r = 0; r < world; r++) {
-            ServerSocket s = RingCollective.listen("127.0.0.1");
-            servers.add(s);
-            addresses.add(RingCollective.address(s));
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(world);
-        try {
-            List<Future<double[]>> futures = new ArrayList<>();
-            for (int r = 0; r < world; r++) {
-                int rank = r;
-                futures.add(pool.submit(() -> {
-                    try (RingCollective ring = RingCollective.connect(rank, addresses, servers.get(rank), 60_000)) {
-                        float[] buf = new float[n];
-                        ring.sum(buf); // warm-up
-                        double[] t = new double[iters];
-                        for (int i = 0; i < iters; i++) {
-                            long t0 = System.nanoTime();
-                            ring.sum(buf);
-                            t[i] = (System.nanoTime() - t0) / 1e9;
-                        }
-                        return t;
-                    }
-                }));
+        double[] t = RingCollective.onLoopback(world, 60_000, ring -> {
+            float[] buf = new float[n];
+            ring.sum(buf); // warm-up
+            double[] seconds = new double[iters];
+            for (int i = 0; i < iters; i++) {
+                long t0 = System.nanoTime();
+                ring.sum(buf);
+                seconds[i] = (System.nanoTime() - t0) / 1e9;
             }
-            double[] t = futures.get(0).get();
-            for (Future<double[]> f : futures) {
-                f.get();
-            }
-            java.util.Arrays.sort(t);
-            return t[iters / 2];
-        } finally {
-            pool.shutdownNow();
-        }
+            return seconds;
+        }).get(0);
+        java.util.Arrays.sort(t);
+        return t[iters / 2];
     }
 }

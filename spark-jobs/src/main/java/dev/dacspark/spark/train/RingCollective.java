@@ -127,6 +127,40 @@ public final class RingCollective implements Collective, AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code body} on W ranks linked on loopback, one thread each, in this JVM (benchmarks and
+     * tests); returns each rank's result in rank order. A rank's failure is rethrown.
+     */
+    public static <T> List<T> onLoopback(int world, int timeoutMillis, java.util.function.Function<RingCollective, T> body)
+            throws InterruptedException, ExecutionException {
+        List<ServerSocket> servers = new java.util.ArrayList<>();
+        List<String> addresses = new java.util.ArrayList<>();
+        for (int r = 0; r < world; r++) {
+            ServerSocket s = listen("127.0.0.1");
+            servers.add(s);
+            addresses.add(address(s));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(world);
+        try {
+            List<Future<T>> futures = new java.util.ArrayList<>();
+            for (int r = 0; r < world; r++) {
+                int rank = r;
+                futures.add(pool.submit(() -> {
+                    try (RingCollective ring = connect(rank, addresses, servers.get(rank), timeoutMillis)) {
+                        return body.apply(ring);
+                    }
+                }));
+            }
+            List<T> out = new java.util.ArrayList<>();
+            for (Future<T> f : futures) {
+                out.add(f.get());
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Override
     public int rank() {
         return rank;

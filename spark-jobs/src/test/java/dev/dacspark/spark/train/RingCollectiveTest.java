@@ -3,52 +3,23 @@ package dev.dacspark.spark.train;
 import org.junit.jupiter.api.Test;
 
 import java.net.ServerSocket;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /** The ring collectives with W = 1..5 ranks as threads of one JVM on loopback. */
 class RingCollectiveTest {
 
-    /** Runs body on W connected ranks in parallel; returns each rank's result. */
-    static <T> List<T> onRing(int world, int timeoutMillis, Function<RingCollective, T> body) throws Exception {
-        List<ServerSocket> servers = new ArrayList<>();
-        List<String> addresses = new ArrayList<>();
-        for (int r = 0; r < world; r++) {
-            ServerSocket s = RingCollective.listen("127.0.0.1");
-            servers.add(s);
-            addresses.add(RingCollective.address(s));
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(world);
-        try {
-            List<Future<T>> futures = new ArrayList<>();
-            for (int r = 0; r < world; r++) {
-                int rank = r;
-                futures.add(pool.submit((Callable<T>) () -> {
-                    try (RingCollective ring = RingCollective.connect(rank, addresses, servers.get(rank), timeoutMillis)) {
-                        return body.apply(ring);
-                    }
-                }));
-            }
-            List<T> out = new ArrayList<>();
-            for (Future<T> f : futures) {
-                out.add(f.get(60, TimeUnit.SECONDS));
-            }
-            return out;
-        } finally {
-            pool.shutdownNow();
-        }
+    /** W ranks on loopback; the whole run is bounded so that a bug cannot hang the suite. */
+    static <T> List<T> onRing(int world, int timeoutMillis, Function<RingCollective, T> body) {
+        return assertTimeoutPreemptively(Duration.ofSeconds(60), () -> RingCollective.onLoopback(world, timeoutMillis, body));
     }
 
     @Test
