@@ -325,7 +325,7 @@ public final class ClipCheckpoint {
 
     /** A tensor as an fp32 NDArray. */
     public static NDArray toNDArray(Tensor t, NDManager manager) {
-        return manager.create(t.toFloats(), new Shape(t.shape()));
+        return dev.dacspark.clip.Tensors.float32(manager, t.toFloats(), new Shape(t.shape()));
     }
 
     /** An NDArray as an fp32 tensor. */

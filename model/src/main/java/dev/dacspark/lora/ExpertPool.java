@@ -7,6 +7,7 @@ import ai.djl.nn.norm.Dropout;
 import dev.dacspark.clip.Linear;
 import dev.dacspark.clip.Module;
 import dev.dacspark.clip.Param;
+import dev.dacspark.clip.Tensors;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -71,11 +72,11 @@ public final class ExpertPool extends Module implements Linear.Adapter {
      */
     public void initialize(NDManager manager, SplittableRandom rng) {
         long dIn = loraA.shape().get(1);
-        loraA.set(manager.create(uniform(rng, loraA.shape(), 1 / Math.sqrt(dIn)), loraA.shape()));
+        loraA.set(Tensors.float32(manager, uniform(rng, loraA.shape(), 1 / Math.sqrt(dIn)), loraA.shape()));
         loraB.set(manager.zeros(loraB.shape()));
         if (router != null) {
-            router.weight.set(manager.create(uniform(rng, router.weight.shape(), 1 / Math.sqrt(dIn)), router.weight.shape()));
-            router.bias.set(manager.create(uniform(rng, router.bias.shape(), 1 / Math.sqrt(dIn)), router.bias.shape()));
+            router.weight.set(Tensors.float32(manager, uniform(rng, router.weight.shape(), 1 / Math.sqrt(dIn)), router.weight.shape()));
+            router.bias.set(Tensors.float32(manager, uniform(rng, router.bias.shape(), 1 / Math.sqrt(dIn)), router.bias.shape()));
         }
         Arrays.fill(counts, 0f);
         lastMask = null;
@@ -143,7 +144,7 @@ public final class ExpertPool extends Module implements Linear.Adapter {
                 }
             }
         }
-        NDArray s = x.getManager().create(scale, new Shape(n, 1, r)).toDevice(x.getDevice(), false);
+        NDArray s = Tensors.float32(x.getManager(), scale, new Shape(n, 1, r)).toDevice(x.getDevice(), false);
         return in.matMul(loraA.array().transpose()).mul(s).matMul(loraB.array().transpose());
     }
 

@@ -41,7 +41,8 @@ public interface Collective {
             } else {
                 float[] v = new float[all[r].length / 4];
                 java.nio.ByteBuffer.wrap(all[r]).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
-                parts.add(local.getManager().create(v, new ai.djl.ndarray.types.Shape(v.length / cols, cols)).toDevice(local.getDevice(), false));
+                parts.add(dev.dacspark.clip.Tensors.float32(local.getManager(), v, new ai.djl.ndarray.types.Shape(v.length / cols, cols))
+                        .toDevice(local.getDevice(), false));
             }
         }
         return NDArrays.concat(parts, 0);

@@ -11,6 +11,7 @@ import dev.dacspark.checkpoint.LoraState;
 import dev.dacspark.clip.ClipImageProcessor;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.ClipTokenizer;
+import dev.dacspark.clip.Tensors;
 import dev.dacspark.data.FewShot;
 import dev.dacspark.data.Sample;
 import dev.dacspark.data.Seeds;
@@ -162,7 +163,7 @@ public final class ContinualLearner {
                         processor.evalInto(part.get(i).image().get(), pixels, i * processor.imageLength());
                     }
                     try (NDScope scope = new NDScope()) {
-                        long[] predicted = classifier.predict(m.create(pixels, new Shape(part.size(), 3, res, res)), classes);
+                        long[] predicted = classifier.predict(Tensors.float32(m, pixels, new Shape(part.size(), 3, res, res)), classes);
                         for (int i = 0; i < part.size(); i++) {
                             correct += predicted[i] == part.get(i).label() ? 1 : 0;
                         }

@@ -30,7 +30,7 @@ public final class DacLoss {
             }
         }
         NDManager m = logitsPerText.getManager();
-        NDArray targets = m.create(t, new ai.djl.ndarray.types.Shape(n, n)).toDevice(logitsPerText.getDevice(), false);
+        NDArray targets = dev.dacspark.clip.Tensors.float32(m, t, new ai.djl.ndarray.types.Shape(n, n)).toDevice(logitsPerText.getDevice(), false);
         NDArray textToImage = softCrossEntropy(logitsPerText, targets);
         NDArray imageToText = softCrossEntropy(logitsPerText.transpose(), targets.transpose());
         return textToImage.add(imageToText).div(2f);

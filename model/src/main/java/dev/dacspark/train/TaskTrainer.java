@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.dacspark.clip.ClipImageProcessor;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.Param;
+import dev.dacspark.clip.Tensors;
 import dev.dacspark.data.Sample;
 import dev.dacspark.data.Seeds;
 import dev.dacspark.lora.ExpertPool;
@@ -100,7 +101,7 @@ public final class TaskTrainer {
         long t1 = System.nanoTime();
         dataNanos += t1 - t0;
         try (NDScope scope = new NDScope()) {
-            NDArray images = manager.create(pixels, new Shape(local, 3, res, res));
+            NDArray images = Tensors.float32(manager, pixels, new Shape(local, 3, res, res));
             NDArray text = manager.create(tokens, new Shape(local, setup.contextLength()));
             DacStep.Losses losses = DacStep.forwardBackward(model, pools, memory, images, text, labels, collective);
             Map<String, Param> params = pools.parameters();
@@ -190,7 +191,7 @@ public final class TaskTrainer {
             int size = Math.toIntExact(p.numel());
             float[] part = new float[size];
             System.arraycopy(sum, off, part, 0, size);
-            out.put(name, manager.create(part, p.shape()).toDevice(p.array().getDevice(), false));
+            out.put(name, Tensors.float32(manager, part, p.shape()).toDevice(p.array().getDevice(), false));
             off += size;
         }
         return out;
