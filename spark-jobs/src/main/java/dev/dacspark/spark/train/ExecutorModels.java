@@ -14,42 +14,101 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Semaphore;
 
 /**
  * The frozen CLIP of an executor JVM, loaded once and kept (the DJL Spark extension's pattern: a
  * model per JVM, not per task). A new checkpoint URI (the next task's merged model) replaces it.
+ *
+ * <p>Tasks take the model under an exclusive {@link Lease}. A rank attaches its pools to the cached
+ * model, so two tasks must never hold it at once; and they can meet: when a barrier stage fails, the
+ * retry's rank starts while the old attempt's rank on the same JVM may still be blocked on a dead
+ * peer (until its socket timeout). Without the lease the old attempt detached the new one's pools
+ * and closed its arrays mid-step (seen as NaN parameters after a retry).
  */
 final class ExecutorModels {
     private static final Logger LOG = LoggerFactory.getLogger(ExecutorModels.class);
+    private static final Semaphore HOLDER = new Semaphore(1, true);
     private static String loadedUri;
     private static NDManager manager;
     private static ClipModel model;
 
     private ExecutorModels() {}
 
-    /** The model of {@code uri} on {@code device}, loading it if this JVM holds another one. */
-    static synchronized ClipModel get(String uri, Device device, Configuration hadoop) {
-        if (uri.equals(loadedUri) && manager.getDevice().equals(device)) {
+    /** Exclusive use of the cached model until {@link #close}. */
+    static final class Lease implements AutoCloseable {
+        private final ClipModel model;
+        private final NDManager manager;
+        private boolean released;
+
+        private Lease(ClipModel model, NDManager manager) {
+            this.model = model;
+            this.manager = manager;
+        }
+
+        ClipModel model() {
             return model;
         }
+
+        /** The manager that owns the model's arrays (on the task's device); make task arrays in a sub-manager. */
+        NDManager manager() {
+            return manager;
+        }
+
+        /** Drops the cached model (after a failure that may have left it changed); the next lease loads it again. */
+        void invalidate() {
+            synchronized (ExecutorModels.class) {
+                loadedUri = null;
+            }
+        }
+
+        @Override
+        public void close() {
+            if (!released) {
+                released = true;
+                HOLDER.release();
+            }
+        }
+    }
+
+    /**
+     * The model of {@code uri} on {@code device}, loading it if this JVM holds another one; waits up to
+     * {@code waitMillis} for an earlier task of this JVM to release it.
+     */
+    static Lease acquire(String uri, Device device, Configuration hadoop, long waitMillis) throws InterruptedException {
+        boolean free = HOLDER.tryAcquire();
+        if (!free) {
+            LOG.warn("waiting up to {} ms for an earlier task of this JVM to release the model", waitMillis);
+        }
+        if (!free && !HOLDER.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("the executor's CLIP is still held by an earlier task of this JVM after " + waitMillis
+                    + " ms (a rank of a failed attempt that has not ended); one rank per executor JVM is required");
+        }
+        try {
+            synchronized (ExecutorModels.class) {
+                if (!uri.equals(loadedUri) || !manager.getDevice().equals(device)) {
+                    load(uri, device, hadoop);
+                }
+                return new Lease(model, manager);
+            }
+        } catch (RuntimeException | Error e) {
+            HOLDER.release();
+            throw e;
+        }
+    }
+
+    private static void load(String uri, Device device, Configuration hadoop) {
         if (manager != null) {
             manager.close();
+            manager = null;
         }
+        loadedUri = null;
         long t0 = System.nanoTime();
         manager = NDManager.newBaseManager(device);
         model = ClipCheckpoint.load(localCopy(uri, hadoop), manager);
         loadedUri = uri;
         LOG.info("loaded {} on {} in {} ms", uri, device, (System.nanoTime() - t0) / 1_000_000);
-        return model;
-    }
-
-    /** Forgets the cached model; the next {@link #get} loads it again. */
-    static synchronized void invalidate() {
-        loadedUri = null;
-    }
-
-    static synchronized NDManager manager() {
-        return manager;
     }
 
     /** A local file for a checkpoint URI (object stores are copied to a temp file first). */

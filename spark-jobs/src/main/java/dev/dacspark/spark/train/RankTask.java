@@ -62,10 +62,25 @@ public final class RankTask implements Serializable {
     Report run(BarrierTaskContext ctx) throws Exception {
         int rank = ctx.partitionId();
         Device device = device(ctx);
+        // the model first, before the rendezvous: a rank of a failed attempt may still hold it for up to
+        // one socket timeout, and the peers wait for the rendezvous with the (longer) barrier timeout
+        try (ExecutorModels.Lease lease = ExecutorModels.acquire(spec.baseCheckpoint(), device, hadoop.value(),
+                2L * spec.timeoutMillis() + 60_000)) {
+            return train(ctx, rank, lease);
+        }
+    }
+
+    private Report train(BarrierTaskContext ctx, int rank, ExecutorModels.Lease lease) throws Exception {
         ServerSocket server = RingCollective.listen(host(ctx));
-        String[] addresses = ctx.allGather(RingCollective.address(server)); // rendezvous, in rank order
-        ClipModel model = ExecutorModels.get(spec.baseCheckpoint(), device, hadoop.value());
-        NDManager manager = ExecutorModels.manager().newSubManager();
+        String[] addresses;
+        try {
+            addresses = ctx.allGather(RingCollective.address(server)); // rendezvous, in rank order
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        ClipModel model = lease.model();
+        NDManager manager = lease.manager().newSubManager();
         ExpertPools pools = ExpertPools.attach(model, spec.method());
         try (RingCollective ring = RingCollective.connect(rank, List.of(addresses), server, spec.timeoutMillis());
                 TaskMemory memory = readMemory(manager)) {
@@ -109,7 +124,7 @@ public final class RankTask implements Serializable {
         } catch (Throwable failure) {
             // a task that failed midway (a dead peer, a kill) may leave native state behind: the next task
             // on this JVM loads the frozen CLIP afresh rather than trusting the cached one
-            ExecutorModels.invalidate();
+            lease.invalidate();
             throw failure;
         } finally {
             detach(model, pools);
