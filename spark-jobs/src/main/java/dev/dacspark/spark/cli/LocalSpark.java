@@ -12,8 +12,16 @@ import java.util.Map;
 public final class LocalSpark {
     private LocalSpark() {}
 
+    /**
+     * The session of a command: under spark-submit the master and settings come from spark-submit
+     * ({@code master} null); otherwise an embedded master ({@code master}, default local[*]).
+     */
     public static SparkSession session(String app, String master) {
-        return SparkSession.builder().appName(app).master(master)
+        String submitted = System.getProperty("spark.master");
+        if (master == null && submitted != null) {
+            return SparkSession.builder().appName(app).getOrCreate();
+        }
+        return SparkSession.builder().appName(app).master(master == null ? "local[*]" : master)
                 .config("spark.ui.enabled", System.getProperty("dac.spark.ui", "false"))
                 .config("spark.driver.host", System.getenv().getOrDefault("SPARK_LOCAL_IP", "127.0.0.1"))
                 .getOrCreate();

@@ -20,7 +20,7 @@ public final class PrepCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "Prep config (HOCON, key dac.prep).")
     Path config;
 
-    @Option(names = "--master", defaultValue = "local[*]", description = "Spark master. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--master", description = "Spark master (default: spark-submit's, else local[*]).")
     String master;
 
     @Spec

@@ -22,7 +22,7 @@ public final class SparkBenchCommand implements Callable<Integer> {
     @Option(names = "--count", defaultValue = "1000", description = "Generated JPEGs. Default: ${DEFAULT-VALUE}")
     int count;
 
-    @Option(names = "--master", defaultValue = "local[*]", description = "Spark master. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--master", description = "Spark master (default: spark-submit's, else local[*]).")
     String master;
 
     @Spec

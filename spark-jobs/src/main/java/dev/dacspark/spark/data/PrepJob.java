@@ -239,19 +239,4 @@ public final class PrepJob {
             throw new UncheckedIOException("cannot write " + path + ": " + e.getMessage(), e);
         }
     }
-
-    /** {@code PrepJob --config FILE}: for spark-submit (the master comes from spark-submit). */
-    public static void main(String[] args) {
-        if (args.length != 2 || !args[0].equals("--config")) {
-            System.err.println("usage: PrepJob --config FILE");
-            System.exit(2);
-        }
-        PrepConfig config = PrepConfig.load(java.nio.file.Path.of(args[1]));
-        SparkSession spark = SparkSession.builder().appName("dac-spark prep").getOrCreate();
-        try {
-            new PrepJob(spark, config).run();
-        } finally {
-            spark.stop();
-        }
-    }
 }
