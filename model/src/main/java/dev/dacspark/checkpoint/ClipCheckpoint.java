@@ -335,15 +335,25 @@ public final class ClipCheckpoint {
 
     /** Saves the model as one safetensors file in the given naming, with its config in the metadata. */
     public static void save(ClipModel model, Path file, Format format, Map<String, String> extraMetadata) {
+        SafeTensors.write(file, tensors(model, format), metadata(model, format, extraMetadata));
+    }
+
+    /** The model's weights under the names of {@code format}. */
+    public static Map<String, Tensor> tensors(ClipModel model, Format format) {
         Map<String, Tensor> internal = new LinkedHashMap<>();
         model.namedParameters().forEach((k, p) -> internal.put(k, fromNDArray(p.array())));
+        return format == Format.OPENAI ? toOpenAi(internal) : toHuggingFace(internal);
+    }
+
+    /** The metadata a saved checkpoint carries: its config (OpenAI argument names), its naming, and extras. */
+    public static Map<String, String> metadata(ClipModel model, Format format, Map<String, String> extraMetadata) {
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("config", model.config().toOpenAiJson());
         metadata.put("format", format.name().toLowerCase(java.util.Locale.ROOT));
         if (extraMetadata != null) {
             metadata.putAll(extraMetadata);
         }
-        SafeTensors.write(file, format == Format.OPENAI ? toOpenAi(internal) : toHuggingFace(internal), metadata);
+        return metadata;
     }
 
     /** Internal names -> OpenAI names: q/k/v concatenated back into in_proj; proj -> out_proj. */

@@ -6,8 +6,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.dacspark.clip.ClipImageProcessor;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.ClipTokenizer;
+import dev.dacspark.clip.Tensors;
+import dev.dacspark.data.Sample;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -89,9 +92,39 @@ public final class ZeroShotClassifier implements AutoCloseable {
 
     /** Predicted class index per image. */
     public long[] predict(NDArray images, NDArray classEmbeddings) {
+        return predict(model, images, classEmbeddings);
+    }
+
+    /** Predicted class index per image (N, 3, R, R) against unit-norm class embeddings (classes, embed). */
+    public static long[] predict(ClipModel model, NDArray images, NDArray classEmbeddings) {
         try (NDScope scope = new NDScope()) {
-            return logits(images, classEmbeddings).argMax(1).toType(DataType.INT64, false).toLongArray();
+            return ClipModel.normalize(model.encodeImage(images)).matMul(classEmbeddings.transpose())
+                    .argMax(1).toType(DataType.INT64, false).toLongArray();
         }
+    }
+
+    /**
+     * How many of {@code samples} are classified as their label: eval preprocessing, batches of
+     * {@code batchSize}. One function for every evaluation (single process, Spark executors).
+     */
+    public static long correct(ClipModel model, ClipImageProcessor processor, List<Sample> samples, NDArray classEmbeddings,
+            int batchSize, NDManager manager) {
+        int res = processor.config().resolution();
+        long correct = 0;
+        for (int start = 0; start < samples.size(); start += batchSize) {
+            List<Sample> part = samples.subList(start, Math.min(samples.size(), start + batchSize));
+            float[] pixels = new float[part.size() * processor.imageLength()];
+            for (int i = 0; i < part.size(); i++) {
+                processor.evalInto(part.get(i).image().get(), pixels, i * processor.imageLength());
+            }
+            try (NDScope scope = new NDScope()) {
+                long[] predicted = predict(model, Tensors.float32(manager, pixels, new Shape(part.size(), 3, res, res)), classEmbeddings);
+                for (int i = 0; i < part.size(); i++) {
+                    correct += predicted[i] == part.get(i).label() ? 1 : 0;
+                }
+            }
+        }
+        return correct;
     }
 
     /** Forgets cached class embeddings (after the model's weights change). */

@@ -2,8 +2,6 @@ package dev.dacspark.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.dacspark.checkpoint.ClipCheckpoint;
@@ -11,7 +9,6 @@ import dev.dacspark.checkpoint.LoraState;
 import dev.dacspark.clip.ClipImageProcessor;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.ClipTokenizer;
-import dev.dacspark.clip.Tensors;
 import dev.dacspark.data.FewShot;
 import dev.dacspark.data.Sample;
 import dev.dacspark.data.Seeds;
@@ -148,27 +145,13 @@ public final class ContinualLearner {
     /** Accuracy on every task's test split (one matrix row). */
     private double[] evaluate(ClipModel model, ClipTokenizer tokenizer, ClipImageProcessor processor, List<TaskData> tasks, NDManager m) {
         double[] row = new double[tasks.size()];
-        int res = processor.config().resolution();
         int batch = config.evalBatchSize();
         try (ZeroShotClassifier classifier = new ZeroShotClassifier(model, tokenizer, m, batch)) {
             for (int j = 0; j < tasks.size(); j++) {
                 TaskData task = tasks.get(j);
                 List<Sample> test = task.samples(Split.TEST);
                 NDArray classes = classifier.classEmbeddings(task.classNames(), task.templates());
-                long correct = 0;
-                for (int start = 0; start < test.size(); start += batch) {
-                    List<Sample> part = test.subList(start, Math.min(test.size(), start + batch));
-                    float[] pixels = new float[part.size() * processor.imageLength()];
-                    for (int i = 0; i < part.size(); i++) {
-                        processor.evalInto(part.get(i).image().get(), pixels, i * processor.imageLength());
-                    }
-                    try (NDScope scope = new NDScope()) {
-                        long[] predicted = classifier.predict(Tensors.float32(m, pixels, new Shape(part.size(), 3, res, res)), classes);
-                        for (int i = 0; i < part.size(); i++) {
-                            correct += predicted[i] == part.get(i).label() ? 1 : 0;
-                        }
-                    }
-                }
+                long correct = ZeroShotClassifier.correct(model, processor, test, classes, batch, m);
                 row[j] = 100.0 * correct / test.size();
             }
         }

@@ -1,7 +1,6 @@
 package dev.dacspark.spark.data;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.dacspark.spark.storage.Storage;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
@@ -19,7 +18,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Instant;
@@ -51,7 +49,6 @@ import static org.apache.spark.sql.functions.row_number;
  */
 public final class PrepJob {
     private static final Logger LOG = LoggerFactory.getLogger(PrepJob.class);
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     public static final String MANIFEST = "_manifest.json";
     public static final String TASK_METADATA = "_task.json";
 
@@ -76,7 +73,7 @@ public final class PrepJob {
         manifest.put("seed", config.seed());
         manifest.put("workers", config.workers());
         manifest.put("tasks", tasks);
-        writeJson(new Path(URI.create(config.output() + "/" + MANIFEST)), manifest, hadoop);
+        Storage.writeJson(config.output() + "/" + MANIFEST, manifest, hadoop);
         LOG.info("prep: wrote {} tasks under {}", tasks.size(), config.output());
         return manifest;
     }
@@ -134,7 +131,7 @@ public final class PrepJob {
                         out + "/fewshot", task.name(), "fewshot");
             }
             Map<String, Object> meta = metadata(task, listing.classNames(), good, listed, badCount, hadoop, out);
-            writeJson(new Path(URI.create(out + "/" + TASK_METADATA)), meta, hadoop);
+            Storage.writeJson(out + "/" + TASK_METADATA, meta, hadoop);
             return meta;
         } finally {
             all.unpersist();
@@ -229,14 +226,5 @@ public final class PrepJob {
             throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
         }
         return files;
-    }
-
-    /** Writes JSON straight to its final name (object stores have no atomic rename). */
-    static void writeJson(Path path, Object value, Configuration hadoop) {
-        try (OutputStream o = path.getFileSystem(hadoop).create(path, true)) {
-            JSON.writeValue(o, value);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + path + ": " + e.getMessage(), e);
-        }
     }
 }

@@ -4,16 +4,11 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import dev.dacspark.checkpoint.ClipCheckpoint;
 import dev.dacspark.clip.ClipModel;
+import dev.dacspark.spark.storage.Storage;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URI;
-import java.nio.file.Files;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Semaphore;
 
@@ -106,26 +101,8 @@ final class ExecutorModels {
         loadedUri = null;
         long t0 = System.nanoTime();
         manager = NDManager.newBaseManager(device);
-        model = ClipCheckpoint.load(localCopy(uri, hadoop), manager);
+        model = ClipCheckpoint.load(Storage.localCopy(uri, hadoop), manager);
         loadedUri = uri;
         LOG.info("loaded {} on {} in {} ms", uri, device, (System.nanoTime() - t0) / 1_000_000);
-    }
-
-    /** A local file for a checkpoint URI (object stores are copied to a temp file first). */
-    static java.nio.file.Path localCopy(String uri, Configuration hadoop) {
-        URI u = URI.create(uri);
-        if (u.getScheme() == null || u.getScheme().equals("file")) {
-            return java.nio.file.Path.of(u.getScheme() == null ? uri : u.getPath());
-        }
-        try {
-            java.nio.file.Path tmp = Files.createTempFile("dac-model-", ".safetensors");
-            tmp.toFile().deleteOnExit();
-            Path src = new Path(u);
-            FileSystem fs = src.getFileSystem(hadoop);
-            fs.copyToLocalFile(false, src, new Path(tmp.toUri()), true);
-            return tmp;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot fetch " + uri + ": " + e.getMessage(), e);
-        }
     }
 }

@@ -83,6 +83,18 @@ public final class StepCheckpoint {
 
     /** Puts a restored state into freshly attached pools and a fresh optimiser. */
     public static void restore(State state, ExpertPools pools, AdamW optimizer, ai.djl.ndarray.NDManager manager) {
+        restorePools(state, pools, manager);
+        Map<String, Tensor> optim = new LinkedHashMap<>();
+        state.tensors().forEach((k, v) -> {
+            if (k.startsWith("optim.")) {
+                optim.put(k.substring("optim.".length()), v);
+            }
+        });
+        optimizer.load(optim);
+    }
+
+    /** Puts a restored state's parameters and vote counts into initialised pools (the driver's merge needs no optimiser). */
+    public static void restorePools(State state, ExpertPools pools, ai.djl.ndarray.NDManager manager) {
         pools.parameters().forEach((k, p) -> {
             Tensor t = state.tensors().get(k);
             if (t == null) {
@@ -93,12 +105,5 @@ public final class StepCheckpoint {
         for (ExpertPool pool : pools.pools().values()) {
             pool.setCounts(state.tensors().get(pool.name() + ".counts").toFloats());
         }
-        Map<String, Tensor> optim = new LinkedHashMap<>();
-        state.tensors().forEach((k, v) -> {
-            if (k.startsWith("optim.")) {
-                optim.put(k.substring("optim.".length()), v);
-            }
-        });
-        optimizer.load(optim);
     }
 }

@@ -1,0 +1,148 @@
+package dev.dacspark.spark.storage;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.dacspark.checkpoint.SafeTensors;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Files on any Hadoop filesystem (file://, hdfs://, s3a://) for the jobs: JSON, safetensors, and
+ * publication. {@link #publish} makes a file appear whole or not at all: a temporary name then a
+ * rename where renames are atomic (file, HDFS), a single PUT on object stores (an S3 object becomes
+ * visible only once its upload completes).
+ */
+public final class Storage {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private Storage() {}
+
+    public static Path path(String uri) {
+        return new Path(URI.create(uri));
+    }
+
+    public static FileSystem fs(String uri, Configuration hadoop) throws IOException {
+        return path(uri).getFileSystem(hadoop);
+    }
+
+    /** A fresh unique name "stem-XXXXXXXXXXXX.ext" (files are written under unique names, then listed by a manifest). */
+    public static String uniqueName(String stem, String ext) {
+        return stem + "-" + UUID.randomUUID().toString().replace("-", "").substring(0, 12) + ext;
+    }
+
+    public static boolean exists(String uri, Configuration hadoop) {
+        try {
+            return fs(uri, hadoop).exists(path(uri));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot check " + uri + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes JSON straight to its final name (for files that are listed by a manifest written later). */
+    public static void writeJson(String uri, Object value, Configuration hadoop) {
+        try (FSDataOutputStream out = fs(uri, hadoop).create(path(uri), true)) {
+            JSON.writeValue((java.io.OutputStream) out, value);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + uri + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes JSON so that readers see the old file or the new one, never a part (manifests). */
+    public static void publishJson(String uri, Object value, Configuration hadoop) {
+        try {
+            publish(uri, JSON.writeValueAsBytes(value), hadoop);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + uri + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static void publish(String uri, byte[] bytes, Configuration hadoop) throws IOException {
+        Path target = path(uri);
+        FileSystem fs = target.getFileSystem(hadoop);
+        if (fs.getScheme().startsWith("s3")) {
+            try (FSDataOutputStream out = fs.create(target, true)) {
+                out.write(bytes);
+            }
+            return;
+        }
+        Path tmp = new Path(target.getParent(), "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
+        try (FSDataOutputStream out = fs.create(tmp, false)) {
+            out.write(bytes);
+        }
+        fs.delete(target, false);
+        if (!fs.rename(tmp, target)) {
+            fs.delete(tmp, false);
+            throw new IOException("cannot rename " + tmp + " to " + target);
+        }
+    }
+
+    /** The JSON at uri, or null when there is no such file. */
+    public static JsonNode readJson(String uri, Configuration hadoop) {
+        try {
+            FileSystem fs = fs(uri, hadoop);
+            if (!fs.exists(path(uri))) {
+                return null;
+            }
+            try (InputStream in = fs.open(path(uri))) {
+                return JSON.readTree(in);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + uri + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static void writeSafeTensors(String uri, Map<String, SafeTensors.Tensor> tensors, Map<String, String> metadata,
+            Configuration hadoop) {
+        try (FSDataOutputStream out = fs(uri, hadoop).create(path(uri), true)) {
+            SafeTensors.write(out, tensors, metadata);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + uri + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static Map<String, SafeTensors.Tensor> readSafeTensors(String uri, Configuration hadoop) {
+        try (InputStream in = fs(uri, hadoop).open(path(uri))) {
+            return SafeTensors.readAll(in, uri);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + uri + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Deletes a file or a folder tree (best kept for cleanup: a failure is reported, not thrown). */
+    public static boolean delete(String uri, Configuration hadoop) {
+        try {
+            return fs(uri, hadoop).delete(path(uri), true);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** A local file for a URI (object stores and HDFS are copied to a temporary file first). */
+    public static java.nio.file.Path localCopy(String uri, Configuration hadoop) {
+        URI u = URI.create(uri);
+        if (u.getScheme() == null || u.getScheme().equals("file")) {
+            return java.nio.file.Path.of(u.getScheme() == null ? uri : u.getPath());
+        }
+        try {
+            String name = new Path(u).getName();
+            java.nio.file.Path tmp = Files.createTempFile("dac-", "-" + name);
+            tmp.toFile().deleteOnExit();
+            Path src = new Path(u);
+            src.getFileSystem(hadoop).copyToLocalFile(false, src, new Path(tmp.toUri()), true);
+            return tmp;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot fetch " + uri + ": " + e.getMessage(), e);
+        }
+    }
+}
