@@ -44,8 +44,11 @@ public final class TrainLocalCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The accuracy matrices and the Transfer / Average / Last table. */
-    static void print(PrintWriter out, Map<String, ContinualMetrics> results) {
+    /**
+     * The accuracy matrix of each method with its {@code Transfer: x}, {@code Average: x} and
+     * {@code Last: x} lines, then one table of every method. Every command that ends a run prints this.
+     */
+    public static void print(PrintWriter out, Map<String, ContinualMetrics> results) {
         results.forEach((method, m) -> {
             out.println();
             out.println(method + ": accuracy (%), rows: zero-shot, then after each task; columns: " + String.join(", ", m.datasets()));
@@ -57,6 +60,11 @@ public final class TrainLocalCommand implements Callable<Integer> {
                 }
                 printRow(out, "after " + i, row);
             }
+            if (m.tasks() >= 2) {
+                out.printf(Locale.ROOT, "Transfer: %.2f%n", m.transfer());
+            }
+            out.printf(Locale.ROOT, "Average: %.2f%n", m.average());
+            out.printf(Locale.ROOT, "Last: %.2f%n", m.last());
         });
         out.println();
         out.printf(Locale.ROOT, "%-12s %9s %9s %9s%n", "method", "Transfer", "Average", "Last");

@@ -40,7 +40,7 @@ public final class ClipImageProcessor {
      * @param maxRatio largest train crop aspect ratio
      */
     public record Config(int resolution, List<Double> mean, List<Double> std,
-                         double minScale, double maxScale, double minRatio, double maxRatio) {
+                         double minScale, double maxScale, double minRatio, double maxRatio) implements java.io.Serializable {
 
         /** CLIP's normalisation mean (R, G, B). */
         public static final List<Double> CLIP_MEAN = List.of(0.48145466, 0.4578275, 0.40821073);

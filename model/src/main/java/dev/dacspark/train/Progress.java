@@ -3,16 +3,16 @@ package dev.dacspark.train;
 import java.util.Locale;
 
 /** Rate and ETA of a loop of known length, for progress lines. */
-final class Progress {
+public final class Progress {
     private final int total;
     private final long start = System.nanoTime();
 
-    Progress(int total) {
+    public Progress(int total) {
         this.total = total;
     }
 
     /** "1.84 it/s, ETA 4m12s" after {@code done} iterations. */
-    String at(int done) {
+    public String at(int done) {
         double seconds = (System.nanoTime() - start) / 1e9;
         double rate = done / Math.max(seconds, 1e-9);
         long eta = Math.round((total - done) / Math.max(rate, 1e-9));

@@ -126,7 +126,7 @@ public record RunConfig(long seed, Path checkpoint, Path tokenizer, ClipCheckpoi
     }
 
     /** Fails on a key that reference.conf does not know (a typo would otherwise be silently ignored). */
-    static void rejectUnknownKeys(Config user, Config reference) {
+    public static void rejectUnknownKeys(Config user, Config reference) {
         for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
             String key = e.getKey();
             if (!key.startsWith("dac.")) {
@@ -135,10 +135,21 @@ public record RunConfig(long seed, Path checkpoint, Path tokenizer, ClipCheckpoi
             if (key.startsWith("dac.tasks")) {
                 continue; // a list, checked when read
             }
-            if (!reference.hasPathOrNull(key)) {
+            if (!reference.hasPathOrNull(key) && !underFreeFormObject(key, reference)) {
                 throw new IllegalArgumentException(e.getValue().origin().description() + ": unknown key '" + key + "'");
             }
         }
+    }
+
+    /** True when a parent of key is declared {@code {}} in the reference: a map whose keys the user names. */
+    private static boolean underFreeFormObject(String key, Config reference) {
+        for (int dot = key.lastIndexOf('.'); dot > 0; dot = key.lastIndexOf('.', dot - 1)) {
+            String parent = key.substring(0, dot);
+            if (reference.hasPath(parent)) {
+                return reference.getValue(parent) instanceof com.typesafe.config.ConfigObject o && o.isEmpty();
+            }
+        }
+        return false;
     }
 
     /** Task keys a run config may set. */

@@ -14,12 +14,23 @@ public final class LocalSpark {
 
     /**
      * The session of a command: under spark-submit the master and settings come from spark-submit
-     * ({@code master} null); otherwise an embedded master ({@code master}, default local[*]).
+     * ({@code master} null); otherwise an embedded master ({@code master}, default local[*]), where
+     * {@code local-cluster[N,1,MB]} starts N executor JVMs on this machine (see {@link #localCluster}).
      */
     public static SparkSession session(String app, String master) {
         String submitted = System.getProperty("spark.master");
         if (master == null && submitted != null) {
             return SparkSession.builder().appName(app).getOrCreate();
+        }
+        java.util.regex.Matcher cluster = java.util.regex.Pattern.compile("local-cluster\\[(\\d+),\\s*1,\\s*(\\d+)]").matcher(
+                master == null ? "" : master);
+        if (cluster.matches()) {
+            String home = System.getProperty("dac.home", ".");
+            return localCluster(app, Integer.parseInt(cluster.group(1)), Integer.parseInt(cluster.group(2)), "@" + home
+                    + "/conf/jvm.options -Dlog4j2.configurationFile=" + home + "/conf/log4j2.properties", Map.of());
+        }
+        if (master != null && master.startsWith("local-cluster")) {
+            throw new IllegalArgumentException("--master " + master + ": use local-cluster[N,1,MB] (one core per executor JVM)");
         }
         return SparkSession.builder().appName(app).master(master == null ? "local[*]" : master)
                 .config("spark.ui.enabled", System.getProperty("dac.spark.ui", "false"))

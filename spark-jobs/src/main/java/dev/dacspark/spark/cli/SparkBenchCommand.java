@@ -35,9 +35,7 @@ public final class SparkBenchCommand implements Callable<Integer> {
             return 0;
         }
         if (which.equals("train-split")) {
-            String home = System.getProperty("dac.home", ".");
-            SparkSession cluster = LocalSpark.localCluster("dac-spark train-step split", 2, 2048, "@" + home
-                    + "/conf/jvm.options -Dlog4j2.configurationFile=" + home + "/conf/log4j2.properties", java.util.Map.of());
+            SparkSession cluster = LocalSpark.session("dac-spark train-step split", "local-cluster[2,1,2048]");
             try {
                 new dev.dacspark.spark.bench.TrainSplitBenchmark(spec.commandLine().getOut(), 20, 4).run(cluster);
             } finally {

@@ -2,10 +2,6 @@ package dev.dacspark.spark.data;
 
 import dev.dacspark.spark.storage.Storage;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
-import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
@@ -17,9 +13,6 @@ import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URI;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -203,28 +196,7 @@ public final class PrepJob {
         m.put("seed", config.seed());
         m.put("workers", config.workers());
         m.put("content_hash", String.format("%016x:%d", hash.isNullAt(0) ? 0L : hash.getLong(0), hash.getLong(1)));
-        m.put("files", listFiles(out, hadoop));
+        m.put("files", Storage.listFiles(out, ".parquet", hadoop));
         return m;
-    }
-
-    /** Data files under a task's directory (relative name -> bytes), for the manifest. */
-    private static Map<String, Long> listFiles(String dir, Configuration hadoop) {
-        Map<String, Long> files = new TreeMap<>();
-        Path root = new Path(URI.create(dir));
-        try {
-            FileSystem fs = root.getFileSystem(hadoop);
-            String rootPath = fs.getFileStatus(root).getPath().toUri().getPath();
-            RemoteIterator<LocatedFileStatus> it = fs.listFiles(root, true);
-            while (it.hasNext()) {
-                LocatedFileStatus st = it.next();
-                String rel = st.getPath().toUri().getPath().substring(rootPath.length() + 1);
-                if (rel.endsWith(".parquet")) {
-                    files.put(rel, st.getLen());
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
-        }
-        return files;
     }
 }

@@ -145,4 +145,25 @@ public final class Storage {
             throw new UncheckedIOException("cannot fetch " + uri + ": " + e.getMessage(), e);
         }
     }
+
+    /** Files under a folder, recursively, whose names end with {@code suffix}: relative name -> bytes, sorted. */
+    public static java.util.SortedMap<String, Long> listFiles(String dir, String suffix, Configuration hadoop) {
+        java.util.SortedMap<String, Long> files = new java.util.TreeMap<>();
+        Path root = path(dir);
+        try {
+            FileSystem fs = root.getFileSystem(hadoop);
+            String rootPath = fs.getFileStatus(root).getPath().toUri().getPath();
+            org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it = fs.listFiles(root, true);
+            while (it.hasNext()) {
+                org.apache.hadoop.fs.LocatedFileStatus st = it.next();
+                String rel = st.getPath().toUri().getPath().substring(rootPath.length() + 1);
+                if (rel.endsWith(suffix)) {
+                    files.put(rel, st.getLen());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+        return files;
+    }
 }

@@ -103,7 +103,8 @@ public final class DistributedTrainer {
                 LOG.info(String.format(Locale.ROOT, "task '%s': trained steps %d..%d on %d ranks in %.1f s (data %.1f s, "
                         + "communication %.1f s, compute %.1f s), last loss %.4f (clip %.4f, ago %.4f)",
                         spec.taskName(), report.startStep(), spec.iterations(), spec.worldSize(), report.seconds(), t.dataSeconds(),
-                        t.communicationSeconds(), t.computeSeconds(), report.loss(), report.clip(), report.ago()));
+                        t.communicationSeconds(), t.computeSeconds(), report.losses().loss(), report.losses().clip(),
+                        report.losses().ago()));
                 return report;
             } catch (SparkException | RuntimeException e) {
                 last = e instanceof RuntimeException re ? re : new IllegalStateException(e.getMessage(), e);

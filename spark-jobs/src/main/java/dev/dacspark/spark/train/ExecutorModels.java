@@ -22,7 +22,7 @@ import java.util.concurrent.Semaphore;
  * peer (until its socket timeout). Without the lease the old attempt detached the new one's pools
  * and closed its arrays mid-step (seen as NaN parameters after a retry).
  */
-final class ExecutorModels {
+public final class ExecutorModels {
     private static final Logger LOG = LoggerFactory.getLogger(ExecutorModels.class);
     private static final Semaphore HOLDER = new Semaphore(1, true);
     private static String loadedUri;
@@ -32,7 +32,7 @@ final class ExecutorModels {
     private ExecutorModels() {}
 
     /** Exclusive use of the cached model until {@link #close}. */
-    static final class Lease implements AutoCloseable {
+    public static final class Lease implements AutoCloseable {
         private final ClipModel model;
         private final NDManager manager;
         private boolean released;
@@ -42,17 +42,17 @@ final class ExecutorModels {
             this.manager = manager;
         }
 
-        ClipModel model() {
+        public ClipModel model() {
             return model;
         }
 
         /** The manager that owns the model's arrays (on the task's device); make task arrays in a sub-manager. */
-        NDManager manager() {
+        public NDManager manager() {
             return manager;
         }
 
         /** Drops the cached model (after a failure that may have left it changed); the next lease loads it again. */
-        void invalidate() {
+        public void invalidate() {
             synchronized (ExecutorModels.class) {
                 loadedUri = null;
             }
@@ -71,7 +71,7 @@ final class ExecutorModels {
      * The model of {@code uri} on {@code device}, loading it if this JVM holds another one; waits up to
      * {@code waitMillis} for an earlier task of this JVM to release it.
      */
-    static Lease acquire(String uri, Device device, Configuration hadoop, long waitMillis) throws InterruptedException {
+    public static Lease acquire(String uri, Device device, Configuration hadoop, long waitMillis) throws InterruptedException {
         boolean free = HOLDER.tryAcquire();
         if (!free) {
             LOG.warn("waiting up to {} ms for an earlier task of this JVM to release the model", waitMillis);
@@ -91,6 +91,12 @@ final class ExecutorModels {
             HOLDER.release();
             throw e;
         }
+    }
+
+    /** The task's GPU from its resources, or the CPU when it has none (one GPU per task). */
+    public static Device device(org.apache.spark.TaskContext ctx) {
+        org.apache.spark.resource.ResourceInformation gpu = ctx.resources().get("gpu").getOrElse(() -> null);
+        return gpu == null || gpu.addresses().length == 0 ? Device.cpu() : Device.gpu(Integer.parseInt(gpu.addresses()[0]));
     }
 
     private static void load(String uri, Device device, Configuration hadoop) {

@@ -15,12 +15,10 @@ import dev.dacspark.lora.ExpertPools;
 import dev.dacspark.lora.TaskMemory;
 import dev.dacspark.train.AdamW;
 import dev.dacspark.train.BatchPlan;
-import dev.dacspark.train.DacStep;
 import dev.dacspark.train.TaskTrainer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.BarrierTaskContext;
-import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.util.SerializableConfiguration;
 import org.slf4j.Logger;
@@ -45,9 +43,12 @@ import java.util.Map;
 public final class RankTask implements Serializable {
     private static final Logger LOG = LoggerFactory.getLogger(RankTask.class);
 
-    /** What a rank reports at the end: its rank, the step it started from, the last losses. */
-    public record Report(int rank, int startStep, float loss, float clip, float ago, double seconds, TaskTrainer.Timings timings)
-            implements Serializable {}
+    /**
+     * What a rank reports at the end: its rank, the step it started from, the last step's losses (from
+     * the checkpoint when there was no step left to train), time, and its JVM's peak resident memory.
+     */
+    public record Report(int rank, int startStep, StepCheckpoint.Losses losses, double seconds, TaskTrainer.Timings timings,
+            double peakRssMb) implements Serializable {}
 
     private final TrainTaskSpec spec;
     private final SerializableConfiguration hadoop;
@@ -61,7 +62,7 @@ public final class RankTask implements Serializable {
 
     Report run(BarrierTaskContext ctx) throws Exception {
         int rank = ctx.partitionId();
-        Device device = device(ctx);
+        Device device = ExecutorModels.device(ctx);
         // the model first, before the rendezvous: a rank of a failed attempt may still hold it for up to
         // one socket timeout, and the peers wait for the rendezvous with the (longer) barrier timeout
         try (ExecutorModels.Lease lease = ExecutorModels.acquire(spec.baseCheckpoint(), device, hadoop.value(),
@@ -89,7 +90,9 @@ public final class RankTask implements Serializable {
             AdamW optimizer = new AdamW(spec.adamw(), manager);
             StepCheckpoint.State state = StepCheckpoint.latest(spec.checkpointDir(), hadoop.value());
             int start = 0;
+            StepCheckpoint.Losses last = null;
             if (state != null) {
+                last = state.losses();
                 StepCheckpoint.restore(state, pools, optimizer, manager);
                 start = state.step();
                 LOG.info("rank {}: task '{}' resumes at step {} of {}", rank, spec.taskName(), start, spec.iterations());
@@ -103,10 +106,9 @@ public final class RankTask implements Serializable {
                     List.of(shard), new int[] {rank}, spec.seed(), spec.frozenAugmentation()), ring, manager);
 
             long t0 = System.nanoTime();
-            DacStep.Losses last = null;
             for (int t = start; t < spec.iterations(); t++) {
                 injectFaults(ctx, rank, t);
-                last = trainer.step(t);
+                last = StepCheckpoint.Losses.of(trainer.step(t));
                 if (rank == 0) {
                     steps.add(1);
                 }
@@ -115,12 +117,11 @@ public final class RankTask implements Serializable {
                     verifySameParameters(ring, pools, t + 1);
                 }
                 if (boundary && rank == 0) {
-                    StepCheckpoint.write(spec.checkpointDir(), t + 1, pools, optimizer, hadoop.value());
+                    StepCheckpoint.write(spec.checkpointDir(), t + 1, last, pools, optimizer, hadoop.value());
                 }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
-            return last == null ? new Report(rank, start, Float.NaN, Float.NaN, Float.NaN, seconds, trainer.timings())
-                    : new Report(rank, start, last.loss(), last.clip(), last.ago(), seconds, trainer.timings());
+            return new Report(rank, start, last, seconds, trainer.timings(), peakRssMb());
         } catch (Throwable failure) {
             // a task that failed midway (a dead peer, a kill) may leave native state behind: the next task
             // on this JVM loads the frozen CLIP afresh rather than trusting the cached one
@@ -191,10 +192,18 @@ public final class RankTask implements Serializable {
         }
     }
 
-    /** The task's GPU from its resources, or the CPU when it has none. */
-    private static Device device(BarrierTaskContext ctx) {
-        ResourceInformation gpu = ctx.resources().get("gpu").getOrElse(() -> null);
-        return gpu == null || gpu.addresses().length == 0 ? Device.cpu() : Device.gpu(Integer.parseInt(gpu.addresses()[0]));
+    /** VmHWM of this JVM (Linux), NaN where /proc is not available. */
+    private static double peakRssMb() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux
+        }
+        return Double.NaN;
     }
 
     private static String host(BarrierTaskContext ctx) {

@@ -6,6 +6,7 @@ import dev.dacspark.checkpoint.SafeTensors.Tensor;
 import dev.dacspark.lora.ExpertPool;
 import dev.dacspark.lora.ExpertPools;
 import dev.dacspark.train.AdamW;
+import dev.dacspark.train.DacStep;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
@@ -22,6 +23,7 @@ import java.util.Map;
 /**
  * Step checkpoints of a task's training: after step s, the pools' parameters, their running vote
  * counts and the optimiser state, in one safetensors file {@code step-SSSSSS.safetensors}; then a
+ * the last step's losses, in one safetensors file; then a
  * small {@code latest} file naming it, written last, so a reader only ever sees complete files.
  * The data cursor and the random state need no saving: the batch plan and the dropout seed are
  * functions of the step.
@@ -32,11 +34,27 @@ public final class StepCheckpoint {
     static final String LATEST = "latest";
 
     /** A restored state: the step to continue from and the tensors. */
-    public record State(int step, Map<String, Tensor> tensors) {}
+    public record State(int step, Map<String, Tensor> tensors) {
+        /** The losses of the last step before the checkpoint: total, contrastive, AGO. */
+        public Losses losses() {
+            float[] l = tensors.get(LOSSES).toFloats();
+            return new Losses(l[0], l[1], l[2]);
+        }
+    }
+
+    /** A step's losses as numbers: total, contrastive, AGO. */
+    public record Losses(float loss, float clip, float ago) implements java.io.Serializable {
+        public static Losses of(DacStep.Losses l) {
+            return new Losses(l.loss(), l.clip(), l.ago());
+        }
+    }
+
+    private static final String LOSSES = "losses";
 
     /** Writes the state after {@code step} steps (through the Hadoop FileSystem API: file://, hdfs://, s3a://). */
-    public static void write(String dir, int step, ExpertPools pools, AdamW optimizer, Configuration hadoop) {
+    public static void write(String dir, int step, Losses last, ExpertPools pools, AdamW optimizer, Configuration hadoop) {
         Map<String, Tensor> t = new LinkedHashMap<>();
+        t.put(LOSSES, Tensor.ofFloats(new long[] {3}, new float[] {last.loss(), last.clip(), last.ago()}));
         pools.parameters().forEach((k, p) -> t.put(k, ClipCheckpoint.fromNDArray(p.array())));
         for (ExpertPool pool : pools.pools().values()) {
             float[] c = pool.counts();

@@ -194,9 +194,9 @@ class DistributedTrainerTest {
         assertEquals("", diffs.toString(), "distributed vs single process");
         assertTrue(losses[2] > 0, "the AGO term must act in this check");
         if (report != null) {
-            assertEquals(losses[0], report.loss(), 1e-5, "loss");
-            assertEquals(losses[1], report.clip(), 1e-5, "clip");
-            assertEquals(losses[2], report.ago(), 1e-5, "ago");
+            assertEquals(losses[0], report.losses().loss(), 1e-5, "loss");
+            assertEquals(losses[1], report.losses().clip(), 1e-5, "clip");
+            assertEquals(losses[2], report.losses().ago(), 1e-5, "ago");
         }
     }
 

@@ -1,0 +1,263 @@
+package dev.dacspark.spark.continual;
+
+import ai.djl.ndarray.NDManager;
+import dev.dacspark.checkpoint.ClipCheckpoint;
+import dev.dacspark.checkpoint.LoraState;
+import dev.dacspark.checkpoint.SafeTensors;
+import dev.dacspark.clip.ClipModel;
+import dev.dacspark.clip.ClipTokenizer;
+import dev.dacspark.data.Seeds;
+import dev.dacspark.eval.ContinualMetrics;
+import dev.dacspark.eval.ZeroShotClassifier;
+import dev.dacspark.lora.DacConfig;
+import dev.dacspark.lora.ExpertPools;
+import dev.dacspark.lora.TaskMemory;
+import dev.dacspark.spark.eval.StreamEvaluator;
+import dev.dacspark.spark.storage.Storage;
+import dev.dacspark.spark.train.DistributedTrainer;
+import dev.dacspark.spark.train.RankTask;
+import dev.dacspark.spark.train.StepCheckpoint;
+import dev.dacspark.spark.train.TrainTaskSpec;
+import dev.dacspark.train.CosineSchedule;
+import dev.dacspark.train.Progress;
+import dev.dacspark.train.RunConfig;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The continual-learning job, driver side. For each method, over the prepared task stream in order:
+ * train the task in one data-parallel barrier stage, fold the experts chosen by the global vote counts
+ * into the driver's CLIP, keep the AGO memory, write the task's files under unique names, score every
+ * task's test split on the executors, and commit by writing the run's manifest last. Starting the same
+ * run again resumes after the last commit (and inside a task from its last step checkpoint).
+ */
+public final class ContinualJob {
+    private static final Logger LOG = LoggerFactory.getLogger(ContinualJob.class);
+
+    /** Test hook: runs before each task's merged checkpoint is written (e.g. to stop the object store). */
+    static volatile Runnable beforeCheckpointWrite = () -> {};
+
+    private final SparkSession spark;
+    private final JobConfig config;
+    private final Configuration hadoop;
+    private final RunStore store;
+
+    public ContinualJob(SparkSession spark, JobConfig config) {
+        this.spark = spark;
+        this.config = config;
+        config.applyTo(spark.sparkContext().hadoopConfiguration());
+        this.hadoop = spark.sparkContext().hadoopConfiguration();
+        this.store = new RunStore(config.runDir(), hadoop);
+    }
+
+    /** Runs (or resumes) every method; returns the metrics per method. */
+    public Map<String, ContinualMetrics> run() {
+        PreparedStream stream = PreparedStream.read(config.data(), hadoop);
+        DistributedTrainer.checkCluster(spark, config.workers());
+        int perRank = perRankBatch();
+        String split = trainSplit(stream); // checks every task's shards against W
+        RunManifest manifest = store.open(config, stream.names());
+        RunConfig run = config.run();
+        int total = stream.tasks().size() * (int) run.methods().stream().filter(m -> m != RunConfig.Method.ZERO_SHOT).count();
+        int done = (int) manifest.methods.values().stream().filter(s -> s.zeroShot != null).mapToLong(s -> s.tasks.size()).sum();
+        Progress progress = new Progress(Math.max(1, total - done));
+        int trainedNow = 0;
+        LOG.info("run '{}': {} task(s) x methods {} on W={} (batch {} per rank), data {}, output {}", config.runId(),
+                stream.tasks().size(), run.methods().stream().map(RunConfig.Method::id).toList(), config.workers(), perRank,
+                config.data(), config.runDir());
+
+        java.nio.file.Path tokenizerFile = Storage.localCopy(config.tokenizer(), hadoop);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            StreamEvaluator evaluator = null;
+            List<Double> zeroShot = null;
+            for (RunConfig.Method method : run.methods()) {
+                RunManifest.MethodState state = manifest.methods.computeIfAbsent(method.id(), k -> new RunManifest.MethodState());
+                if (state.complete) {
+                    LOG.info("{}: complete in an earlier start of this run", method.id());
+                    continue;
+                }
+                String modelUri = state.tasks.isEmpty() ? config.checkpoint() : store.uri(state.last().merged());
+                try (NDManager methodManager = manager.newSubManager(); TaskMemory memory = new TaskMemory(methodManager)) {
+                    ClipModel model = ClipCheckpoint.load(Storage.localCopy(modelUri, hadoop), methodManager);
+                    ClipTokenizer tokenizer = ClipTokenizer.load(tokenizerFile, model.config().contextLength());
+                    if (state.last() != null && state.last().memory() != null) {
+                        Storage.readSafeTensors(store.uri(state.last().memory()), hadoop)
+                                .forEach((k, v) -> memory.put(k, ClipCheckpoint.toNDArray(v, methodManager)));
+                    }
+                    if (evaluator == null) {
+                        evaluator = new StreamEvaluator(spark, run.evalBatchSize(), model.config().imageResolution());
+                    }
+                    if (state.zeroShot == null) {
+                        if (zeroShot == null) {
+                            zeroShot = findZeroShot(manifest);
+                        }
+                        if (zeroShot == null) {
+                            zeroShot = boxed(evaluator.accuracy(model, tokenizer, config.checkpoint(), stream, "evaluate zero-shot"));
+                            LOG.info("zero-shot accuracy: {}", format(zeroShot));
+                        }
+                        state.zeroShot = zeroShot;
+                    }
+                    for (int t = state.tasks.size(); t < stream.tasks().size(); t++) {
+                        PreparedStream.Task task = stream.tasks().get(t);
+                        RunManifest.TaskEntry entry = method == RunConfig.Method.ZERO_SHOT
+                                ? new RunManifest.TaskEntry(t + 1, task.name(), null, null, null, null, state.zeroShot, 0, 0, 0,
+                                        config.workers(), perRank, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN)
+                                : learn(method, task, split, perRank, model, memory, modelUri, state, tokenizer, stream, evaluator,
+                                        methodManager);
+                        state.tasks.add(entry);
+                        state.complete = state.tasks.size() == stream.tasks().size();
+                        store.commit(spark, manifest);
+                        if (entry.merged() != null) {
+                            modelUri = store.uri(entry.merged());
+                            trainedNow++;
+                            LOG.info("{}: committed task {}/{} '{}': accuracy {} | run {}", method.id(), t + 1, stream.tasks().size(),
+                                    task.name(), format(entry.accuracy()), progress.at(trainedNow));
+                            if (config.haltAfterTask() == t + 1) {
+                                LOG.warn("test hook: ending the driver JVM after committing task {}", t + 1);
+                                Runtime.getRuntime().halt(3);
+                            }
+                        }
+                    }
+                    tokenizer.close();
+                }
+            }
+        }
+        manifest.complete = true;
+        store.commit(spark, manifest);
+        Map<String, ContinualMetrics> out = new LinkedHashMap<>();
+        manifest.methods.forEach((id, s) -> out.put(id, metrics(manifest.datasets, s)));
+        LOG.info("run '{}' complete: results in {}", config.runId(), store.uri(manifest.results));
+        return out;
+    }
+
+    /** One task of one method: train on the cluster, merge on the driver, write its files, evaluate. */
+    private RunManifest.TaskEntry learn(RunConfig.Method method, PreparedStream.Task task, String split, int perRank,
+            ClipModel model, TaskMemory memory, String modelUri, RunManifest.MethodState state, ClipTokenizer tokenizer,
+            PreparedStream stream, StreamEvaluator evaluator, NDManager m) {
+        DacConfig adapter = method.adapter(config.run().method());
+        int t = task.index();
+        String dir = store.taskDir(method.id(), t, task.name());
+        SplittableRandom rng = new SplittableRandom(Seeds.mix(config.run().seed(), t));
+        long seed = rng.nextLong();
+        String template = task.templates().get(rng.nextInt(task.templates().size()));
+        long[] classTokens = tokenizer.encodeBatch(task.classNames().stream().map(c -> ZeroShotClassifier.prompt(template, c)).toList());
+        RunConfig.Train train = config.run().train();
+        String memoryUri = state.last() == null || state.last().memory() == null ? null : store.uri(state.last().memory());
+        TrainTaskSpec spec = new TrainTaskSpec(t, task.name(), modelUri, memoryUri, adapter, train.adamw(),
+                new CosineSchedule(config.lr(task.name()), train.lrMin(), train.iterations()), perRank, seed,
+                split.equals("fewshot"), model.config().imageResolution(), classTokens, tokenizer.contextLength(),
+                task.filesPerRank(split, config.workers()), store.uri(dir + "/steps"), config.checkpointEvery(), config.checksumEvery(),
+                (int) config.ringTimeout().toMillis(), -1, -1, 1);
+        LOG.info("{}: task {} '{}': {} classes, template '{}', {} iterations, lr {}", method.id(), t + 1, task.name(),
+                task.classNames().size(), template, train.iterations(), config.lr(task.name()));
+
+        long t0 = System.nanoTime();
+        RankTask.Report report = new DistributedTrainer(spark, config.attempts()).train(spec);
+        double trainSeconds = (System.nanoTime() - t0) / 1e9;
+
+        // the driver's merge: the final step checkpoint's pools, folded by the task's global vote counts
+        StepCheckpoint.State trained = StepCheckpoint.latest(spec.checkpointDir(), hadoop);
+        if (trained == null || trained.step() != spec.iterations()) {
+            throw new IllegalStateException("task '" + task.name() + "': training ended without its final step checkpoint in "
+                    + spec.checkpointDir());
+        }
+        ExpertPools pools = ExpertPools.attach(model, adapter);
+        pools.initialize(m, seed);
+        StepCheckpoint.restorePools(trained, pools, m);
+        long trainable = pools.trainableParameterCount();
+        Map<String, SafeTensors.Tensor> lora = LoraState.tensors(pools);
+        String experts = store.newFile(dir, "experts", ".parquet");
+        RunResults.writeExperts(spark, store.uri(experts), config.runId(), method.id(), t + 1, task.name(), pools);
+        pools.mergeAndDetach(adapter.agoWeight() > 0 ? memory : null);
+
+        Map<String, String> meta = Map.of("run_id", config.runId(), "method", method.id(), "task", task.name(),
+                "task_index", Integer.toString(t + 1), "config_sha256", config.fingerprint());
+        String loraFile = store.newFile(dir, "lora", ".safetensors");
+        Storage.writeSafeTensors(store.uri(loraFile), lora, meta, hadoop);
+        String memoryFile = null;
+        if (adapter.agoWeight() > 0) {
+            memoryFile = store.newFile(dir, "memory", ".safetensors");
+            Map<String, SafeTensors.Tensor> mem = new LinkedHashMap<>();
+            memory.all().forEach((k, v) -> mem.put(k, ClipCheckpoint.fromNDArray(v)));
+            Storage.writeSafeTensors(store.uri(memoryFile), mem, meta, hadoop);
+        }
+        beforeCheckpointWrite.run();
+        String merged = store.newFile(dir, "merged", ".safetensors");
+        Storage.writeSafeTensors(store.uri(merged), ClipCheckpoint.tensors(model, config.run().saveFormat()),
+                ClipCheckpoint.metadata(model, config.run().saveFormat(), meta), hadoop);
+
+        long e0 = System.nanoTime();
+        List<Double> row = boxed(evaluator.accuracy(model, tokenizer, store.uri(merged), stream,
+                "evaluate " + method.id() + " after task " + (t + 1) + " '" + task.name() + "'"));
+        double evalSeconds = (System.nanoTime() - e0) / 1e9;
+        StepCheckpoint.Losses l = report.losses();
+        return new RunManifest.TaskEntry(t + 1, task.name(), merged, loraFile, memoryFile, experts, row, trainSeconds, evalSeconds,
+                train.iterations(), config.workers(), perRank, trainable, report.peakRssMb(), l.loss(), l.clip(), l.ago());
+    }
+
+    /** The zero-shot row of another method of this run, when one was evaluated already. */
+    private static List<Double> findZeroShot(RunManifest manifest) {
+        return manifest.methods.values().stream().map(s -> s.zeroShot).filter(z -> z != null).findFirst().orElse(null);
+    }
+
+    /** dac.train.batch-size is the global batch: W ranks take an equal part each. */
+    private int perRankBatch() {
+        int global = config.run().train().batchSize();
+        if (global % config.workers() != 0) {
+            throw new IllegalArgumentException("dac.train.batch-size (" + global + ", the global batch) must be a multiple of "
+                    + "dac.job.workers (" + config.workers() + ")");
+        }
+        return global / config.workers();
+    }
+
+    /** The split that trains, the same for every task; its shards must split over W. */
+    private String trainSplit(PreparedStream stream) {
+        String split = switch (config.trainSplit()) {
+            case FEWSHOT -> "fewshot";
+            case TRAIN -> "train";
+            case AUTO -> stream.tasks().stream().allMatch(t -> t.has("fewshot")) ? "fewshot" : "train";
+        };
+        for (PreparedStream.Task task : stream.tasks()) {
+            if (!task.has(split)) {
+                throw new IllegalArgumentException("dac.job.train-split = " + split + ": task '" + task.name() + "' has no " + split
+                        + " split in " + stream.uri());
+            }
+            task.filesPerRank(split, config.workers());
+        }
+        return split;
+    }
+
+    static ContinualMetrics metrics(List<String> datasets, RunManifest.MethodState s) {
+        List<double[]> rows = new ArrayList<>();
+        rows.add(s.zeroShot.stream().mapToDouble(Double::doubleValue).toArray());
+        s.tasks.forEach(t -> rows.add(t.accuracy().stream().mapToDouble(Double::doubleValue).toArray()));
+        return ContinualMetrics.of(datasets, rows.toArray(double[][]::new), true);
+    }
+
+    private static List<Double> boxed(double[] row) {
+        return Arrays.stream(row).boxed().toList();
+    }
+
+    static String format(List<Double> row) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < row.size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.1f", row.get(i)));
+        }
+        return sb.append(']').toString();
+    }
+
+    static String now() {
+        return Instant.now().toString();
+    }
+}

@@ -1,0 +1,108 @@
+package dev.dacspark.spark.continual;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.dacspark.spark.data.PrepJob;
+import dev.dacspark.spark.storage.Storage;
+import org.apache.hadoop.conf.Configuration;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The prep job's output as the train job reads it: the tasks in order (from {@code _manifest.json},
+ * written last by prep, so its presence means a complete output), each with its class names,
+ * templates and Parquet shards per split (from {@code _task.json}). Checked up front: a missing file
+ * fails here, before any training, naming it.
+ */
+public record PreparedStream(String uri, List<Task> tasks) {
+
+    /** One prepared task: splits -> shard index -> file URIs. */
+    public record Task(int index, String name, List<String> classNames, List<String> templates,
+            Map<String, Map<Integer, List<String>>> shards) {
+
+        public boolean has(String split) {
+            return shards.containsKey(split) && !shards.get(split).isEmpty();
+        }
+
+        /** Every file of a split, in shard order. */
+        public List<String> files(String split) {
+            List<String> all = new ArrayList<>();
+            shards.getOrDefault(split, Map.of()).values().forEach(all::addAll);
+            return all;
+        }
+
+        /** The files of each of {@code ranks} ranks: shard s goes to rank s mod W (shards must split evenly). */
+        public List<List<String>> filesPerRank(String split, int ranks) {
+            Map<Integer, List<String>> bySplit = shards.getOrDefault(split, Map.of());
+            int count = bySplit.size();
+            if (count == 0 || count % ranks != 0) {
+                throw new IllegalArgumentException("task '" + name + "': its " + split + " split has " + count + " shard(s), which "
+                        + "do not split evenly over dac.job.workers = " + ranks + "; prepare the data with dac.prep.workers = "
+                        + ranks + " (or a multiple)");
+            }
+            List<List<String>> out = new ArrayList<>();
+            for (int r = 0; r < ranks; r++) {
+                out.add(new ArrayList<>());
+            }
+            bySplit.forEach((shard, files) -> out.get(shard % ranks).addAll(files));
+            return out;
+        }
+    }
+
+    public List<String> names() {
+        return tasks.stream().map(Task::name).toList();
+    }
+
+    /** Reads and checks the prep output at {@code uri}. */
+    public static PreparedStream read(String uri, Configuration hadoop) {
+        JsonNode manifest = Storage.readJson(uri + "/" + PrepJob.MANIFEST, hadoop);
+        if (manifest == null) {
+            throw new IllegalArgumentException("dac.job.data: " + uri + "/" + PrepJob.MANIFEST + " does not exist; run prep first "
+                    + "(prep writes its manifest last, so a missing manifest also means an unfinished prep)");
+        }
+        List<Task> tasks = new ArrayList<>();
+        Iterator<String> names = manifest.get("tasks").fieldNames();
+        while (names.hasNext()) {
+            String name = names.next();
+            String dir = uri + "/" + name;
+            JsonNode meta = Storage.readJson(dir + "/" + PrepJob.TASK_METADATA, hadoop);
+            if (meta == null) {
+                throw new IllegalArgumentException("dac.job.data: task '" + name + "' is listed by " + uri + "/" + PrepJob.MANIFEST
+                        + " but " + dir + "/" + PrepJob.TASK_METADATA + " is missing");
+            }
+            Set<String> present = Storage.listFiles(dir, "", hadoop).keySet();
+            Map<String, Map<Integer, List<String>>> shards = new TreeMap<>();
+            Iterator<String> files = meta.get("files").fieldNames();
+            while (files.hasNext()) {
+                String rel = files.next();
+                if (!present.contains(rel)) {
+                    throw new IllegalArgumentException("dac.job.data: task '" + name + "': " + dir + "/" + rel
+                            + " is listed by its " + PrepJob.TASK_METADATA + " but missing");
+                }
+                String[] parts = rel.split("/");
+                if (parts.length == 3 && parts[1].startsWith("shard=")) {
+                    shards.computeIfAbsent(parts[0], k -> new TreeMap<>())
+                            .computeIfAbsent(Integer.parseInt(parts[1].substring("shard=".length())), k -> new ArrayList<>())
+                            .add(dir + "/" + rel);
+                }
+            }
+            List<String> classNames = new ArrayList<>();
+            meta.get("classnames").forEach(n -> classNames.add(n.asText()));
+            List<String> templates = new ArrayList<>();
+            meta.get("templates").forEach(n -> templates.add(n.asText()));
+            Task task = new Task(tasks.size(), name, List.copyOf(classNames), List.copyOf(templates), shards);
+            if (!task.has("test")) {
+                throw new IllegalArgumentException("dac.job.data: task '" + name + "' has no test split under " + dir);
+            }
+            tasks.add(task);
+        }
+        if (tasks.isEmpty()) {
+            throw new IllegalArgumentException("dac.job.data: " + uri + "/" + PrepJob.MANIFEST + " lists no task");
+        }
+        return new PreparedStream(uri, List.copyOf(tasks));
+    }
+}

@@ -1,0 +1,75 @@
+package dev.dacspark.spark.continual;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A run's {@code _manifest.json}: what is committed. It is written last after each task's files, and
+ * a reader trusts only what it lists (paths relative to the run folder). Snake-case JSON.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public final class RunManifest {
+    static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    public String runId;
+    public String configSha256;
+    public String data;
+    public List<String> datasets = new ArrayList<>();
+    public String started;
+    public String updated;
+    public boolean complete;
+    /** The current results folder (Parquet tables and results.json). */
+    public String results;
+    public Map<String, MethodState> methods = new LinkedHashMap<>();
+
+    /** One method's committed tasks. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static final class MethodState {
+        public boolean complete;
+        public List<Double> zeroShot;
+        public List<TaskEntry> tasks = new ArrayList<>();
+
+        @JsonIgnore
+        public TaskEntry last() {
+            return tasks.isEmpty() ? null : tasks.get(tasks.size() - 1);
+        }
+    }
+
+    /**
+     * A committed task: its files (null for zero-shot), its accuracy row, and its costs.
+     * {@code experts} is the Parquet folder of the task's vote counts per module and expert.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record TaskEntry(int index, String name, String merged, String lora, String memory, String experts,
+            List<Double> accuracy, double trainSeconds, double evalSeconds, int iterations, int workers, int batchPerRank,
+            long trainableParameters, double peakRssMb, double loss, double clipLoss, double agoLoss) {}
+
+    /** Every file and folder this manifest lists (relative to the run folder). */
+    @JsonIgnore
+    public List<String> listed() {
+        List<String> out = new ArrayList<>();
+        if (results != null) {
+            out.add(results);
+        }
+        methods.values().forEach(m -> m.tasks.forEach(t -> {
+            for (String f : new String[] {t.merged(), t.lora(), t.memory(), t.experts()}) {
+                if (f != null) {
+                    out.add(f);
+                }
+            }
+        }));
+        return out;
+    }
+}

@@ -1,0 +1,165 @@
+package dev.dacspark.spark.continual;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.dacspark.spark.storage.Storage;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
+
+/**
+ * A run's folder {@code <dac.output>/<run-id>/}: {@code _run.json} (the config that started it),
+ * task files under unique names, results folders, and {@code _manifest.json}, the commit record,
+ * written last. Opening a run claims it for a config (a different one is refused) and removes what
+ * an interrupted start left that no manifest lists.
+ */
+final class RunStore {
+    private static final Logger LOG = LoggerFactory.getLogger(RunStore.class);
+    static final String RUN = "_run.json";
+    static final String MANIFEST = "_manifest.json";
+
+    private final String runDir;
+    private final Configuration hadoop;
+
+    RunStore(String runDir, Configuration hadoop) {
+        this.runDir = runDir;
+        this.hadoop = hadoop;
+    }
+
+    /** The URI of a path relative to the run folder. */
+    String uri(String relative) {
+        return runDir + "/" + relative;
+    }
+
+    /** A task's folder, relative: {@code <method>/task-NN-<name>}. */
+    String taskDir(String method, int taskIndex, String name) {
+        return uri(String.format(Locale.ROOT, "%s/task-%02d-%s", method, taskIndex + 1, name)).substring(runDir.length() + 1);
+    }
+
+    /** A new unique file name in a folder, relative to the run folder. */
+    String newFile(String dir, String stem, String ext) {
+        return dir + "/" + Storage.uniqueName(stem, ext);
+    }
+
+    /** Claims the run for this config (or checks it is the one that started it) and returns its committed state. */
+    RunManifest open(JobConfig config, List<String> datasets) {
+        JsonNode started = Storage.readJson(uri(RUN), hadoop);
+        if (started == null) {
+            Map<String, Object> run = new LinkedHashMap<>();
+            run.put("run_id", config.runId());
+            run.put("config_sha256", config.fingerprint());
+            run.put("data", config.data());
+            run.put("created", ContinualJob.now());
+            run.put("config", config.dump());
+            try {
+                Storage.writeJson(uri(RUN), run, hadoop);
+            } catch (UncheckedIOException e) {
+                throw new IllegalArgumentException("dac.output: cannot write the run folder " + runDir + ": " + e.getMessage(), e);
+            }
+            LOG.info("run '{}': new, in {}", config.runId(), runDir);
+        } else if (!config.fingerprint().equals(started.path("config_sha256").asText())) {
+            throw new IllegalArgumentException("run '" + config.runId() + "' in " + runDir + " was started with another config; "
+                    + "settings that differ: " + differences(RunManifest.JSON.valueToTree(config.dump()), started.path("config"))
+                    + ". Resume it with its own config, or give this config a new dac.job.run-id");
+        }
+        JsonNode json = Storage.readJson(uri(MANIFEST), hadoop);
+        RunManifest manifest;
+        if (json == null) {
+            manifest = new RunManifest();
+            manifest.runId = config.runId();
+            manifest.configSha256 = config.fingerprint();
+            manifest.data = config.data();
+            manifest.datasets = new ArrayList<>(datasets);
+            manifest.started = ContinualJob.now();
+        } else {
+            manifest = RunManifest.JSON.convertValue(json, RunManifest.class);
+            if (!manifest.datasets.equals(datasets)) {
+                throw new IllegalArgumentException("run '" + config.runId() + "' was trained on tasks " + manifest.datasets + " but "
+                        + config.data() + " now holds " + datasets + "; give this data a new dac.job.run-id");
+            }
+            LOG.info("run '{}': resuming; committed so far: {}", config.runId(), committed(manifest));
+        }
+        removeUnlisted(manifest);
+        return manifest;
+    }
+
+    /** Writes the results of the committed state into a new folder, then the manifest naming it (last). */
+    void commit(SparkSession spark, RunManifest manifest) {
+        String previous = manifest.results;
+        int seq = previous == null ? 1 : Integer.parseInt(previous.substring("results/".length(), "results/".length() + 4)) + 1;
+        String results = Storage.uniqueName(String.format(Locale.ROOT, "results/%04d", seq), "");
+        RunResults.write(spark, runDir, uri(results), manifest);
+        manifest.results = results;
+        manifest.updated = ContinualJob.now();
+        try {
+            Storage.publish(uri(MANIFEST), RunManifest.JSON.writeValueAsBytes(manifest), hadoop);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + uri(MANIFEST) + ": " + e.getMessage(), e);
+        }
+        if (previous != null) {
+            Storage.delete(uri(previous), hadoop);
+        }
+        manifest.methods.forEach((method, state) -> state.tasks.forEach(t -> {
+            if (t.merged() != null) {
+                Storage.delete(uri(taskDir(method, t.index() - 1, t.name()) + "/steps"), hadoop);
+            }
+        }));
+    }
+
+    /** Deletes what an interrupted start wrote and no manifest lists (step checkpoints of unfinished tasks stay). */
+    private void removeUnlisted(RunManifest manifest) {
+        if (!Storage.exists(runDir, hadoop)) {
+            return;
+        }
+        List<String> keep = manifest.listed();
+        TreeSet<String> orphans = new TreeSet<>();
+        for (String rel : Storage.listFiles(runDir, "", hadoop).keySet()) {
+            boolean listed = rel.equals(RUN) || rel.equals(MANIFEST) || rel.contains("/steps/")
+                    || keep.stream().anyMatch(k -> rel.equals(k) || rel.startsWith(k + "/"));
+            if (!listed) {
+                orphans.add(rel.contains(".parquet/") ? rel.substring(0, rel.indexOf(".parquet/") + ".parquet".length())
+                        : rel.startsWith("results/") ? rel.substring(0, rel.indexOf('/', "results/".length())) : rel);
+            }
+        }
+        for (String orphan : orphans) {
+            LOG.info("run folder: removing '{}', left by an interrupted start and listed by no manifest", orphan);
+            Storage.delete(uri(orphan), hadoop);
+        }
+    }
+
+    private static String committed(RunManifest m) {
+        List<String> parts = new ArrayList<>();
+        m.methods.forEach((id, s) -> parts.add(id + " " + s.tasks.size() + "/" + m.datasets.size()));
+        return String.join(", ", parts);
+    }
+
+    /** Dotted keys whose values differ between two config dumps. */
+    static List<String> differences(JsonNode a, JsonNode b) {
+        List<String> out = new ArrayList<>();
+        diff("", a, b, out);
+        return out;
+    }
+
+    private static void diff(String prefix, JsonNode a, JsonNode b, List<String> out) {
+        if (a != null && b != null && a.isObject() && b.isObject()) {
+            TreeSet<String> keys = new TreeSet<>();
+            a.fieldNames().forEachRemaining(keys::add);
+            b.fieldNames().forEachRemaining(keys::add);
+            for (String k : keys) {
+                diff(prefix.isEmpty() ? k : prefix + "." + k, a.get(k), b.get(k), out);
+            }
+        } else if (!Objects.equals(a, b)) {
+            out.add("dac." + prefix + " (now " + a + ", was " + b + ")");
+        }
+    }
+}

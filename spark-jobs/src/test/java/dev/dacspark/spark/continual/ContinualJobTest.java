@@ -1,0 +1,312 @@
+package dev.dacspark.spark.continual;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.ConfigFactory;
+import dev.dacspark.checkpoint.ClipCheckpoint;
+import dev.dacspark.clip.ClipImageProcessor;
+import dev.dacspark.clip.ClipModel;
+import dev.dacspark.clip.ClipTokenizer;
+import dev.dacspark.eval.ContinualMetrics;
+import dev.dacspark.eval.ZeroShotClassifier;
+import dev.dacspark.spark.data.PrepConfig;
+import dev.dacspark.spark.data.PrepJob;
+import dev.dacspark.spark.storage.Storage;
+import dev.dacspark.spark.train.ShardReader;
+import dev.dacspark.testing.Golden;
+import dev.dacspark.testing.S3ProxyServer;
+import dev.dacspark.testing.SparkSessions;
+import dev.dacspark.testing.TinyWorld;
+import ai.djl.ndarray.NDManager;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The continual-learning job end to end on two executor JVMs (local-cluster[2,1,1024]): three tasks,
+ * output on s3a:// (S3Proxy), a driver killed after a commit and resumed, an S3 outage during a
+ * checkpoint write, and bad configs refused before any training.
+ */
+class ContinualJobTest {
+    @TempDir
+    static Path dir;
+    static SparkSession spark;
+    static S3ProxyServer s3;
+    static String bucket;
+    static Map<String, ContinualMetrics> uninterrupted;
+
+    @BeforeAll
+    static void start() throws Exception {
+        s3 = S3ProxyServer.launch();
+        bucket = "runs-" + Long.toHexString(System.nanoTime());
+        s3.createBucket(bucket);
+        Map<String, String> conf = new HashMap<>(s3.sparkSettings());
+        conf.put("spark.barrier.sync.timeout", "120s");
+        spark = SparkSessions.localCluster(conf);
+        TinyWorld.checkpoint(dir, 3);
+        TinyWorld.task(dir.resolve("src/colors"), TinyWorld.Kind.COLORS, 4, 3, 21);
+        TinyWorld.task(dir.resolve("src/shapes"), TinyWorld.Kind.SHAPES, 4, 3, 22);
+        TinyWorld.task(dir.resolve("src/stripes"), TinyWorld.Kind.STRIPES, 4, 3, 23);
+        PrepConfig prep = PrepConfig.from(ConfigFactory.parseString("""
+                dac.prep { output = "%s", workers = 2, resolution = 32, train-short-side = 40, tasks = [
+                  { name = colors, source { type = image-folder, root = "%s" }, templates = ["a photo of {}.", "{}"], shots = 2 }
+                  { name = shapes, source { type = image-folder, root = "%s" }, templates = ["a {}."], shots = 2 }
+                  { name = stripes, source { type = image-folder, root = "%s" }, templates = ["{}"], shots = 2 } ] }
+                """.formatted(dir.resolve("data").toUri(), dir.resolve("src/colors").toUri(), dir.resolve("src/shapes").toUri(),
+                dir.resolve("src/stripes").toUri())), null);
+        new PrepJob(spark, prep).run();
+        Files.copy(Golden.shared().resolve("clip/tokenizer.json"), dir.resolve("tokenizer.json"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (spark != null) {
+            spark.stop();
+        }
+        if (s3 != null) {
+            s3.close();
+        }
+    }
+
+    /** A run config (HOCON) over the prepared stream; {@code extra} is appended. */
+    static String runConfig(String runId, String output, String extra) {
+        return """
+                dac {
+                  seed = 7
+                  model { checkpoint = "tiny-clip.safetensors", tokenizer = "tokenizer.json" }
+                  method { dropout = 0 }
+                  methods = [dac]
+                  train { iterations = 4, batch-size = 4 }
+                  eval { batch-size = 8 }
+                  output = "%s"
+                  job { run-id = %s, data = "data", workers = 2, checkpoint-every = 2, ring-timeout = 20s }
+                }
+                %s
+                """.formatted(output, runId, extra);
+    }
+
+    static JobConfig config(String hocon) {
+        return JobConfig.from(ConfigFactory.parseString(hocon), dir);
+    }
+
+    static String s3Output() {
+        return "s3a://" + bucket + "/runs";
+    }
+
+    static synchronized Map<String, ContinualMetrics> uninterrupted() {
+        if (uninterrupted == null) {
+            uninterrupted = new ContinualJob(spark, config(runConfig("plain", s3Output(), ""))).run();
+        }
+        return uninterrupted;
+    }
+
+    @Test
+    void threeTasksOnTwoExecutorsWithOutputOnS3() throws Exception {
+        Map<String, ContinualMetrics> results = uninterrupted();
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        String run = s3Output() + "/plain";
+        RunManifest manifest = RunManifest.JSON.convertValue(Storage.readJson(run + "/_manifest.json", hadoop), RunManifest.class);
+        assertTrue(manifest.complete);
+        assertEquals(List.of("colors", "shapes", "stripes"), manifest.datasets);
+        RunManifest.MethodState dac = manifest.methods.get("dac");
+        assertEquals(3, dac.tasks.size());
+        assertOnlyListedFiles(run, manifest, hadoop);
+        // the printed metrics are the written ones
+        JsonNode json = Storage.readJson(run + "/" + manifest.results + "/results.json", hadoop);
+        assertEquals(results.get("dac").last(), json.at("/methods/dac/last").asDouble(), 1e-12);
+        assertEquals(results.get("dac").transfer(), json.at("/methods/dac/transfer").asDouble(), 1e-12);
+        long accuracyRows = spark.read().parquet(run + "/" + manifest.results + "/accuracy.parquet").count();
+        assertEquals(4 * 3, accuracyRows, "zero-shot row and one row per task, 3 datasets each");
+        assertEquals(4, spark.read().parquet(run + "/" + manifest.results + "/metrics.parquet").count(), "all + 3 datasets");
+        assertTrue(spark.read().parquet(run + "/" + manifest.results + "/experts.parquet").where("merged").count() > 0);
+
+        // the last merged checkpoint reloads into the core's CLIP and scores exactly what the job measured
+        RunManifest.TaskEntry last = dac.last();
+        Path local = Storage.localCopy(run + "/" + last.merged(), hadoop);
+        PreparedStream stream = PreparedStream.read(dir.resolve("data").toUri().toString(), hadoop);
+        try (NDManager m = NDManager.newBaseManager();
+                ClipTokenizer tokenizer = ClipTokenizer.load(dir.resolve("tokenizer.json"), 77)) {
+            ClipModel model = ClipCheckpoint.load(local, m);
+            ZeroShotClassifier classifier = new ZeroShotClassifier(model, tokenizer, m, 8);
+            for (PreparedStream.Task task : stream.tasks()) {
+                var test = ShardReader.read(task.files("test"), hadoop);
+                long correct = ZeroShotClassifier.correct(model, new ClipImageProcessor(ClipImageProcessor.Config.clip(32)), test,
+                        classifier.classEmbeddings(task.classNames(), task.templates()), 8, m);
+                assertEquals(100.0 * correct / test.size(), last.accuracy().get(task.index()), 1e-9, task.name());
+            }
+        }
+    }
+
+    @Test
+    void aDriverKilledAfterTask2ResumesAtTask3WithTheSameResults() throws Exception {
+        Map<String, ContinualMetrics> expected = uninterrupted();
+        // the first start runs in its own JVM (driver and two executors) and ends itself after committing task 2;
+        // it reads S3 credentials from the environment (the AWS provider chain), so they must not reach its log
+        Path conf = dir.resolve("killed.conf");
+        String s3Job = """
+                dac.job.s3 { endpoint = "%s", path-style-access = true,
+                  credentials-provider = "com.amazonaws.auth.EnvironmentVariableCredentialsProvider" }
+                """.formatted(s3.endpoint());
+        Files.writeString(conf, runConfig("killed", s3Output(), s3Job + "dac.job.testing.halt-after-task = 2"));
+        Path log = dir.resolve("killed.log");
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "@" + SparkSessions.jvmOptions(), "-Xmx2g", "-Ddac.home=" + SparkSessions.jvmOptions().getParent().getParent(),
+                "-Dlog4j2.configurationFile=" + SparkSessions.jvmOptions().getParent().resolve("log4j2.properties"),
+                "-cp", System.getProperty("java.class.path"), "dev.dacspark.spark.cli.DacSparkCli", "train",
+                "--config", conf.toString(), "--master", "local-cluster[2,1,1024]")
+                .redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("AWS_ACCESS_KEY_ID", s3.accessKey());
+        pb.environment().put("AWS_SECRET_ACCESS_KEY", s3.secretKey());
+        Process p = pb.start();
+        assertTrue(p.waitFor(10, TimeUnit.MINUTES), "the first start did not end");
+        String output = Files.readString(log);
+        assertEquals(3, p.exitValue(), "the test hook ends the driver with 3 after task 2; log:\n" + tail(output));
+        assertFalse(output.contains(s3.secretKey()), "the S3 secret key appears in the driver's log");
+
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        String run = s3Output() + "/killed";
+        RunManifest before = RunManifest.JSON.convertValue(Storage.readJson(run + "/_manifest.json", hadoop), RunManifest.class);
+        assertEquals(2, before.methods.get("dac").tasks.size());
+        assertFalse(before.complete);
+
+        // the same run again (without the hook): it resumes at task 3
+        Map<String, ContinualMetrics> resumed = new ContinualJob(spark, config(runConfig("killed", s3Output(), s3Job))).run();
+        RunManifest after = RunManifest.JSON.convertValue(Storage.readJson(run + "/_manifest.json", hadoop), RunManifest.class);
+        assertEquals(before.methods.get("dac").tasks, after.methods.get("dac").tasks.subList(0, 2), "tasks 1 and 2 are kept as committed");
+        assertMetricsEqual(expected.get("dac"), resumed.get("dac"));
+        assertOnlyListedFiles(run, after, hadoop);
+        String dump = new String(Storage.fs(run, hadoop).open(Storage.path(run + "/_run.json")).readAllBytes());
+        assertFalse(dump.contains(s3.secretKey()), "the run's config dump holds a credential");
+
+        // and a different config for this run id is refused, naming what differs
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ContinualJob(spark,
+                config(runConfig("killed", s3Output(), s3Job + "dac.train.lr = 1e-3"))).run());
+        assertTrue(e.getMessage().contains("started with another config") && e.getMessage().contains("dac.train.lr"), e.getMessage());
+    }
+
+    @Test
+    void anS3OutageDuringACheckpointWriteIsSurvivedOrResumed() throws Exception {
+        Map<String, ContinualMetrics> expected = uninterrupted();
+        JobConfig job = config(runConfig("outage", s3Output(), ""));
+        int[] writes = {0};
+        ContinualJob.beforeCheckpointWrite = () -> {
+            if (writes[0]++ == 1) { // before task 2's merged checkpoint: the server goes away for 3 s
+                s3.stop();
+                Thread restart = new Thread(() -> {
+                    try {
+                        Thread.sleep(3000);
+                        s3.start();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                restart.start();
+            }
+        };
+        Map<String, ContinualMetrics> results;
+        try {
+            try {
+                results = new ContinualJob(spark, job).run();
+            } catch (RuntimeException e) {
+                // a clear failure naming the file, then a clean resume
+                String message = String.valueOf(e.getMessage());
+                assertTrue(message.contains("s3a://" + bucket), "the failure names the object: " + message);
+                while (!s3.isRunning()) {
+                    Thread.sleep(200);
+                }
+                results = new ContinualJob(spark, job).run();
+            }
+        } finally {
+            ContinualJob.beforeCheckpointWrite = () -> {};
+        }
+        assertMetricsEqual(expected.get("dac"), results.get("dac"));
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        String run = s3Output() + "/outage";
+        assertOnlyListedFiles(run, RunManifest.JSON.convertValue(Storage.readJson(run + "/_manifest.json", hadoop), RunManifest.class),
+                hadoop);
+    }
+
+    @Test
+    void badConfigsFailBeforeAnyTrainingNamingTheKeyOrPath() throws Exception {
+        String out = dir.resolve("bad-runs").toUri().toString();
+        assertRefused(runConfig("bad", out, "dac.job.wokers = 2"), "dac.job.wokers");
+        assertRefused(runConfig("bad", out, "dac.train.iterations = many"), "iterations");
+        assertRefused(runConfig("bad", out, "dac.job.data = \"no-such-data\""), "no-such-data/_manifest.json");
+        Files.writeString(dir.resolve("a-file"), "not a folder");
+        assertRefused(runConfig("bad", dir.resolve("a-file").toUri() + "/runs", ""), "dac.output");
+        assertRefused(runConfig("bad", out, "dac.job.workers = 3"), "3 training ranks need 3 executor JVMs");
+        assertRefused(runConfig("bad", out, "dac.job.workers = 2, dac.train.batch-size = 3"), "dac.train.batch-size");
+        // a task whose data went missing after prep
+        Path broken = dir.resolve("broken-data");
+        copyTree(dir.resolve("data"), broken);
+        try (var files = Files.walk(broken.resolve("shapes/test"))) {
+            Files.delete(files.filter(f -> f.toString().endsWith(".parquet")).findFirst().orElseThrow());
+        }
+        assertRefused(runConfig("bad", out, "dac.job.data = \"broken-data\""), "shapes/test/shard=");
+        assertFalse(Files.exists(dir.resolve("bad-runs/bad/dac")), "nothing was trained");
+    }
+
+    private static void assertRefused(String hocon, String expected) {
+        Exception e = assertThrows(Exception.class, () -> new ContinualJob(spark, config(hocon)).run());
+        assertTrue(String.valueOf(e.getMessage()).contains(expected), "expected '" + expected + "' in: " + e.getMessage());
+    }
+
+    static void assertMetricsEqual(ContinualMetrics a, ContinualMetrics b) {
+        for (int i = 1; i <= a.tasks(); i++) {
+            for (int j = 1; j <= a.tasks(); j++) {
+                assertEquals(a.acc(i, j), b.acc(i, j), 0.0, "acc[" + i + "][" + j + "]");
+            }
+        }
+        assertEquals(a.last(), b.last(), 0.0);
+    }
+
+    /** Every file a manifest lists exists, and the run folder holds nothing else. */
+    static void assertOnlyListedFiles(String run, RunManifest manifest, Configuration hadoop) {
+        Set<String> files = new TreeSet<>(Storage.listFiles(run, "", hadoop).keySet());
+        for (String listed : manifest.listed()) {
+            assertTrue(files.stream().anyMatch(f -> f.equals(listed) || f.startsWith(listed + "/")), listed + " is listed but missing");
+        }
+        List<String> unlisted = new ArrayList<>();
+        for (String f : files) {
+            if (!f.equals("_run.json") && !f.equals("_manifest.json")
+                    && manifest.listed().stream().noneMatch(l -> f.equals(l) || f.startsWith(l + "/"))) {
+                unlisted.add(f);
+            }
+        }
+        assertEquals(List.of(), unlisted, "files in the run folder that no manifest lists");
+    }
+
+    private static void copyTree(Path from, Path to) throws Exception {
+        try (var files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path t = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(f, t);
+                }
+            }
+        }
+    }
+
+    private static String tail(String s) {
+        return s.length() > 6000 ? s.substring(s.length() - 6000) : s;
+    }
+}
