@@ -9,9 +9,9 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
 import dev.dacspark.train.RunConfig;
 import org.apache.hadoop.conf.Configuration;
+import org.slf4j.LoggerFactory;
 
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -51,6 +51,12 @@ public record JobConfig(RunConfig run, String runId, String checkpoint, String t
     /** Reads user settings (without the defaults) whose relative paths are relative to {@code base}. */
     public static JobConfig from(Config user, Path base) {
         RunConfig run = RunConfig.from(user, base); // unknown keys, types and the shared sections
+        for (String ignored : new String[] {"dac.tasks", "dac.train.shots"}) {
+            if (user.hasPath(ignored)) {
+                LoggerFactory.getLogger(JobConfig.class).warn("{}: {} is not used by the Spark job: the tasks and their few-shot "
+                        + "splits come from the prep output (dac.job.data)", user.getValue(ignored).origin().description(), ignored);
+            }
+        }
         Config c = user.withFallback(ConfigFactory.defaultReference()).resolve().getConfig("dac");
         try {
             Config j = c.getConfig("job");
@@ -177,9 +183,5 @@ public record JobConfig(RunConfig run, String runId, String checkpoint, String t
         Path abs = p.isAbsolute() || base == null ? p.toAbsolutePath() : base.resolve(p).normalize();
         String s = abs.toUri().toString();
         return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
-    }
-
-    static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 }
