@@ -20,7 +20,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -86,7 +85,7 @@ class ZeppelinNotesTest {
             case "spark" -> {
                 ScalaRepl.Result r = repl.run(p.code());
                 assertTrue(r.success(), where + " failed:\n" + r.output());
-                assertFalse(p.chartColumns().size() > 0, where + ": a Scala paragraph's chart settings cannot be checked here");
+                assertTrue(p.chartColumns().isEmpty(), where + ": a Scala paragraph's chart settings cannot be checked here");
                 if (note.name().equals(NOTE)) {
                     printed.put(p.title(), r.output());
                 }
@@ -155,7 +154,7 @@ class ZeppelinNotesTest {
             assertEquals(m.forgetting(f.<Integer>getAs("dataset_index")), f.<Double>getAs("forgetting"), 1e-9, f.toString());
             checked++;
         }
-        assertEquals(new ArrayList<>(new HashSet<>(accuracy.stream().map(a -> a.<String>getAs("method")).toList())).size()
-                * (datasets.size() - 1), checked);
+        assertEquals(accuracy.stream().map(a -> a.<String>getAs("method")).distinct().count() * (datasets.size() - 1), checked,
+                "one forgetting row per method and dataset before the last");
     }
 }
