@@ -13,7 +13,9 @@ import java.util.Map;
  *   <li>Transfer_j = mean over i < j of acc[i][j] (datasets not yet learned), for j = 2..n;
  *       Transfer = mean of Transfer_j;</li>
  *   <li>Average_j = mean over i = 1..n of acc[i][j]; Average = mean of Average_j;</li>
- *   <li>Last_j = acc[n][j]; Last = mean of Last_j.</li>
+ *   <li>Last_j = acc[n][j]; Last = mean of Last_j;</li>
+ *   <li>Forgetting_j = max over i = j..n-1 of acc[i][j] - acc[n][j] (the best accuracy on dataset j after
+ *       learning it, minus the final one), for j = 1..n-1; Forgetting = mean of Forgetting_j.</li>
  * </ul>
  */
 public final class ContinualMetrics {
@@ -127,6 +129,30 @@ public final class ContinualMetrics {
             s += last(j);
         }
         return s / tasks();
+    }
+
+    /** Forgetting of dataset j (1-based, j < n): its best accuracy after it was learned, minus the last. */
+    public double forgetting(int j) {
+        if (j < 1 || j >= tasks()) {
+            throw new IllegalArgumentException("Forgetting is defined for datasets 1.." + (tasks() - 1) + ", not " + j);
+        }
+        double best = Double.NEGATIVE_INFINITY;
+        for (int i = j; i < tasks(); i++) {
+            best = Math.max(best, acc(i, j));
+        }
+        return best - last(j);
+    }
+
+    /** Mean Forgetting over datasets 1..n-1; needs at least two tasks. */
+    public double forgetting() {
+        if (tasks() < 2) {
+            throw new IllegalStateException("Forgetting needs at least two tasks (the last task is never forgotten); this run has " + tasks());
+        }
+        double s = 0;
+        for (int j = 1; j < tasks(); j++) {
+            s += forgetting(j);
+        }
+        return s / (tasks() - 1);
     }
 
     /** Summary and per-dataset figures (Transfer absent for the first dataset, and with one task). */

@@ -41,6 +41,19 @@ class ContinualMetricsTest {
     }
 
     @Test
+    void forgettingIsTheDropFromTheBestAccuracyAfterLearning() {
+        ContinualMetrics m = ContinualMetrics.of(List.of("A", "B", "C"), ROWS, true);
+        // Forgetting_A = max(90, 80) - 70 = 20; Forgetting_B = 88 - 85 = 3; Forgetting = 11.5
+        assertEquals(20, m.forgetting(1), 1e-12);
+        assertEquals(3, m.forgetting(2), 1e-12);
+        assertEquals(11.5, m.forgetting(), 1e-12);
+        IllegalArgumentException lastTask = assertThrows(IllegalArgumentException.class, () -> m.forgetting(3));
+        assertTrue(lastTask.getMessage().contains("datasets 1..2"), lastTask.getMessage());
+        ContinualMetrics one = ContinualMetrics.of(List.of("A"), new double[][] {{50}, {90}}, true);
+        assertThrows(IllegalStateException.class, one::forgetting);
+    }
+
+    @Test
     void withoutZeroShotRowTheSameTaskRowsGiveTheSameMetrics() {
         double[][] trained = {ROWS[1], ROWS[2], ROWS[3]};
         ContinualMetrics m = ContinualMetrics.of(List.of("A", "B", "C"), trained, false);
