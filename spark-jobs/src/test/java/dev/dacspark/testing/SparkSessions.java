@@ -27,7 +27,8 @@ public final class SparkSessions {
         SparkSession.Builder b = SparkSession.builder().master("local[2]").appName("dac-spark test")
                 .config("spark.ui.enabled", "false")
                 .config("spark.sql.shuffle.partitions", "4")
-                .config("spark.driver.host", "127.0.0.1");
+                .config("spark.driver.host", "127.0.0.1")
+                .config("spark.barrier.sync.timeout", "120s"); // the trainer refuses a session without it
         extra.forEach(b::config);
         return b.getOrCreate();
     }
