@@ -1,13 +1,19 @@
 package dev.dacspark.spark.cli;
 
 import dev.dacspark.cli.DacCli;
+import picocli.CommandLine;
 
 /** The full {@code dac} command line: the model-level commands plus the Spark jobs. */
 public final class DacSparkCli {
     private DacSparkCli() {}
 
+    /** The command line, built and not run (the deploy files' tests parse their arguments with it). */
+    public static CommandLine commandLine() {
+        return DacCli.commandLine().addSubcommand(new PrepCommand()).addSubcommand(new SparkBenchCommand());
+    }
+
     public static void main(String[] args) {
-        int code = DacCli.commandLine().addSubcommand(new PrepCommand()).addSubcommand(new SparkBenchCommand()).execute(args);
+        int code = commandLine().execute(args);
         System.exit(code); // also ends Spark's non-daemon threads
     }
 }
