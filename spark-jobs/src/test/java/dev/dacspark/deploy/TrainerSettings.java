@@ -34,8 +34,8 @@ final class TrainerSettings {
      * Asserts that {@code settings} fit the trainer on {@code executors} executor JVMs of {@code master}, training
      * one rank per executor: DistributedTrainer's own check passes, dynamic allocation and speculation are off
      * explicitly (EMR turns dynamic allocation on), the barrier timeout is finite (at most an hour), the task
-     * reaper is on with a kill timeout, and with {@code gpu} each task takes one GPU (and each executor one,
-     * where the settings say how many an executor has).
+     * reaper is on with a kill timeout, a task takes an executor's cores, and with {@code gpu} each task takes one
+     * GPU (and each executor one, where the settings say how many an executor has).
      */
     static void assertFit(String where, Map<String, String> settings, String master, int executors, boolean gpu) {
         SparkConf conf = new SparkConf(false);
@@ -56,8 +56,11 @@ final class TrainerSettings {
         } else {
             assertTrue(settings.keySet().stream().noneMatch(k -> k.contains(".resource.gpu.")), where + ": no GPU settings in CPU mode");
         }
-        String cores = settings.getOrDefault("spark.executor.cores", "1");
-        assertEquals(cores, settings.getOrDefault("spark.task.cpus", "1"), where + ": spark.task.cpus = spark.executor.cores");
+        if (settings.containsKey("spark.executor.cores")) {
+            assertEquals(settings.get("spark.executor.cores"), settings.get("spark.task.cpus"), where + ": spark.task.cpus = spark.executor.cores");
+        } else { // the platform sizes executors (Databricks: one a worker, with all its cores): a task must ask for them
+            assertNotNull(settings.get("spark.task.cpus"), where + ": spark.task.cpus (the cores of an executor)");
+        }
     }
 
     /**
