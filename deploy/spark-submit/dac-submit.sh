@@ -10,7 +10,9 @@
 #   --config FILE          the run config (HOCON); shipped with --files. The job gets its base name in cluster deploy
 #                          mode (YARN and Kubernetes put --files in the driver's working directory) and its absolute
 #                          path in client mode (the driver runs here).
-#   --master URL           yarn | k8s://https://HOST:PORT | spark://HOST:PORT[,HOST:PORT] (default: $DAC_MASTER)
+#   --master URL           yarn | k8s://https://HOST:PORT | spark://HOST:PORT[,HOST:PORT] (default: $DAC_MASTER);
+#                          Kubernetes also needs --conf spark.kubernetes.container.image=IMAGE and, for the local
+#                          config (and a local jar), --conf spark.kubernetes.file.upload.path=s3a://BUCKET/PATH
 #   --deploy-mode MODE     client | cluster (default: cluster on YARN and Kubernetes, client on standalone, where
 #                          cluster mode would not put the config in the driver's working directory)
 #   --jar PATH|URI         the job jar (default: $DAC_JAR, else spark-jobs/target/dac-spark-jobs-*-job.jar of this

@@ -7,6 +7,7 @@ import dev.dacspark.spark.train.DistributedTrainer;
 import org.apache.spark.SparkConf;
 import org.apache.spark.network.util.JavaUtils;
 
+import java.math.BigDecimal;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -33,9 +34,9 @@ final class TrainerSettings {
     /**
      * Asserts that {@code settings} fit the trainer on {@code executors} executor JVMs of {@code master}, training
      * one rank per executor: DistributedTrainer's own check passes, dynamic allocation and speculation are off
-     * explicitly (EMR turns dynamic allocation on), the barrier timeout is finite (at most an hour), the task
-     * reaper is on with a kill timeout, a task takes an executor's cores, and with {@code gpu} each task takes one
-     * GPU (and each executor one, where the settings say how many an executor has).
+     * explicitly (EMR turns dynamic allocation on), jobs wait for every executor, the barrier timeout is finite
+     * (at most an hour), the task reaper is on with a kill timeout, a task takes an executor's cores, and with
+     * {@code gpu} each task takes one GPU (and each executor one, where the settings say how many it has).
      */
     static void assertFit(String where, Map<String, String> settings, String master, int executors, boolean gpu) {
         SparkConf conf = new SparkConf(false);
@@ -48,6 +49,8 @@ final class TrainerSettings {
         long seconds = JavaUtils.timeStringAsSec(barrier);
         assertTrue(seconds > 0 && seconds <= 3600, where + ": spark.barrier.sync.timeout = " + barrier + " is not a finite wait");
         assertEquals("true", settings.get("spark.task.reaper.enabled"), where + ": spark.task.reaper.enabled");
+        assertEquals(1.0, Double.parseDouble(settings.getOrDefault("spark.scheduler.minRegisteredResourcesRatio", "0")),
+                where + ": jobs wait for every executor (the trainer counts them)");
         assertNotNull(settings.get("spark.task.reaper.killTimeout"), where + ": spark.task.reaper.killTimeout");
         if (gpu) {
             assertEquals("1", settings.get("spark.task.resource.gpu.amount"), where + ": one GPU per task");
@@ -63,6 +66,14 @@ final class TrainerSettings {
         }
     }
 
+    /** A setting's value, numbers compared as numbers (HOCON reads 1.0 as the number 1). */
+    private static String normal(String value) {
+        if (value != null && value.matches("-?\\d+(\\.\\d+)?")) {
+            return new BigDecimal(value).stripTrailingZeros().toPlainString();
+        }
+        return value;
+    }
+
     /**
      * Asserts that {@code settings} carry conf/spark-gpu-cluster.conf's value for each of its keys, except the keys
      * {@code platformSpecific} names (the platform's own paths, instance sizes or mechanisms).
@@ -70,7 +81,8 @@ final class TrainerSettings {
     static void assertFollowsClusterConf(String where, Map<String, String> settings, Set<String> platformSpecific) {
         for (Map.Entry<String, String> e : clusterConf().entrySet()) {
             if (!platformSpecific.contains(e.getKey())) {
-                assertEquals(e.getValue(), settings.get(e.getKey()), where + ": " + e.getKey() + " differs from conf/spark-gpu-cluster.conf");
+                assertEquals(normal(e.getValue()), normal(settings.get(e.getKey())),
+                        where + ": " + e.getKey() + " differs from conf/spark-gpu-cluster.conf");
             }
         }
     }
