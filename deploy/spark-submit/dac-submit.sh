@@ -42,8 +42,8 @@
 #     in cluster mode). Choose libtorch with PYTORCH_FLAVOR (e.g. cu128, downloaded by DJL into DJL_CACHE_DIR, which
 #     must be on local disk) or PYTORCH_LIBRARY_PATH (an installed libtorch of version PYTORCH_VERSION).
 #
-# Needs SPARK_HOME (a Spark 3.5 distribution for Scala 2.12). Exit status 2: bad usage, or a missing SPARK_HOME,
-# jar, config or settings file; otherwise spark-submit's.
+# Needs bash 4 and SPARK_HOME (a Spark 3.5 distribution for Scala 2.12). Exit status 2: bad usage, or a missing
+# SPARK_HOME, jar, config or settings file; otherwise spark-submit's.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -216,7 +216,7 @@ for var in "${DJL_VARIABLES[@]}"; do
   fi
 done
 
-for conf in "${USER_CONF[@]}"; do
+for conf in ${USER_CONF[@]+"${USER_CONF[@]}"}; do
   set_conf "${conf%%=*}" "${conf#*=}"
 done
 
