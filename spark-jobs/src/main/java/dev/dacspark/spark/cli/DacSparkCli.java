@@ -7,6 +7,7 @@ import picocli.CommandLine;
 public final class DacSparkCli {
     private DacSparkCli() {}
 
+    /** The command line, built and not run (the deploy files' tests parse their arguments with it). */
     public static CommandLine commandLine() {
         return DacCli.commandLine().addSubcommand(new PrepCommand()).addSubcommand(new TrainCommand())
                 .addSubcommand(new EvalCommand()).addSubcommand(new ReportCommand()).addSubcommand(new SparkBenchCommand());

@@ -22,6 +22,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "Run config (HOCON, keys dac.*).")
     Path config;
 
+    @Option(names = "--run-id", paramLabel = "ID", description = "Overrides dac.job.run-id: a scheduler names each run "
+            + "(retries of a run keep its id and resume it).")
+    String runId;
+
     @Option(names = "--master", description = "Spark master (default: spark-submit's, else local[*]; "
             + "local-cluster[N,1,MB] starts N executor JVMs here, one per training rank).")
     String master;
@@ -31,7 +35,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        JobConfig job = JobConfig.load(config);
+        JobConfig job = JobConfig.load(config, runId);
         SparkSession spark = LocalSpark.session("dac-spark train " + job.runId(), master);
         try {
             Map<String, ContinualMetrics> results = new ContinualJob(spark, job).run();

@@ -37,12 +37,20 @@ public record JobConfig(RunConfig run, String runId, String checkpoint, String t
     private static final ObjectMapper SORTED = new ObjectMapper().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
     public static JobConfig load(Path file) {
+        return load(file, null);
+    }
+
+    /** Loads a run config file; a non-null {@code runId} replaces its dac.job.run-id (scheduled reruns name each run). */
+    public static JobConfig load(Path file, String runId) {
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("run config " + file + " does not exist");
         }
         try {
-            return from(ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false)),
-                    file.toAbsolutePath().getParent());
+            Config user = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+            if (runId != null) {
+                user = user.withValue("dac.job.run-id", com.typesafe.config.ConfigValueFactory.fromAnyRef(runId, "--run-id"));
+            }
+            return from(user, file.toAbsolutePath().getParent());
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }

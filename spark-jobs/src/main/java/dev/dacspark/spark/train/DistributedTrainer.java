@@ -44,7 +44,17 @@ public final class DistributedTrainer {
 
     /** Refuses settings under which data-parallel training cannot work, with the setting to change. */
     public static void checkCluster(SparkSession spark, int world) {
-        SparkConf conf = spark.sparkContext().getConf();
+        String master = spark.sparkContext().master();
+        int executors = master.startsWith("local[") || master.equals("local") ? 1
+                : spark.sparkContext().statusTracker().getExecutorInfos().length - 1;
+        checkCluster(spark.sparkContext().getConf(), master, executors, world);
+    }
+
+    /**
+     * {@link #checkCluster(SparkSession, int)} for given settings, master and number of executor JVMs (the deploy
+     * files are checked against it).
+     */
+    public static void checkCluster(SparkConf conf, String master, int executors, int world) {
         if (conf.getBoolean("spark.dynamicAllocation.enabled", false)) {
             throw new IllegalStateException("spark.dynamicAllocation.enabled is true: barrier stages need a fixed set of executors; "
                     + "set it to false (EMR turns it on by default)");
@@ -61,9 +71,6 @@ public final class DistributedTrainer {
                     + "stage and holds its slot, so the retry never starts; set spark.task.reaper.enabled=true and "
                     + "spark.task.reaper.killTimeout (e.g. 120s) so that Spark ends such an executor");
         }
-        String master = spark.sparkContext().master();
-        int executors = master.startsWith("local[") || master.equals("local") ? 1
-                : spark.sparkContext().statusTracker().getExecutorInfos().length - 1;
         if (world > executors) {
             throw new IllegalStateException(String.format(Locale.ROOT, "%d training ranks need %d executor JVMs (one rank per JVM: "
                     + "DJL allows one gradient collector per JVM), but the cluster has %d (master %s)", world, world, executors, master));
