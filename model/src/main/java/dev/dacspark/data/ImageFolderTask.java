@@ -105,4 +105,25 @@ public final class ImageFolderTask implements TaskData {
         int dot = n.lastIndexOf('.');
         return Files.isRegularFile(p) && dot > 0 && EXTENSIONS.contains(n.substring(dot + 1).toLowerCase(Locale.ROOT));
     }
+
+    /**
+     * Writes any task as an image folder {@code root/{train,test}/<NN>/<i>.png}, one directory per label
+     * ({@code NN} = the label, zero-padded, so sorting keeps label order; pass the class names to readers
+     * explicitly). For generated data that a file-based pipeline (prep) reads.
+     */
+    public static void write(TaskData task, Path root) {
+        int width = Integer.toString(Math.max(1, task.classNames().size() - 1)).length();
+        for (Split split : Split.values()) {
+            int[] next = new int[task.classNames().size()];
+            for (Sample sample : task.samples(split)) {
+                Path dir = root.resolve(split.dirName).resolve(String.format(Locale.ROOT, "%0" + width + "d", sample.label()));
+                try {
+                    Files.createDirectories(dir);
+                    Files.write(dir.resolve(next[sample.label()]++ + ".png"), sample.image().get().encodePng());
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException("cannot write " + dir + ": " + e.getMessage(), e);
+                }
+            }
+        }
+    }
 }

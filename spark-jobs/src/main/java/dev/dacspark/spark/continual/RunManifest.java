@@ -56,6 +56,23 @@ public final class RunManifest {
             List<Double> accuracy, double trainSeconds, double evalSeconds, int iterations, int workers, int batchPerRank,
             long trainableParameters, double peakRssMb, double loss, double clipLoss, double agoLoss) {}
 
+    /** The file name of a run's manifest. */
+    public static final String FILE = "_manifest.json";
+
+    /** The manifest of the run folder {@code runUri} (any Hadoop URI), with a clear error when it has none. */
+    public static RunManifest read(String runUri, org.apache.hadoop.conf.Configuration hadoop) {
+        com.fasterxml.jackson.databind.JsonNode json = dev.dacspark.spark.storage.Storage.readJson(runUri + "/" + FILE, hadoop);
+        if (json == null) {
+            throw new IllegalArgumentException(runUri + "/" + FILE + " does not exist: " + runUri
+                    + " is not a run folder, or its run has not committed a task yet");
+        }
+        RunManifest m = JSON.convertValue(json, RunManifest.class);
+        if (m.runId == null || m.results == null) {
+            throw new IllegalArgumentException(runUri + "/" + FILE + ": missing key '" + (m.runId == null ? "run_id" : "results") + "'");
+        }
+        return m;
+    }
+
     /** Every file and folder this manifest lists (relative to the run folder). */
     @JsonIgnore
     public List<String> listed() {

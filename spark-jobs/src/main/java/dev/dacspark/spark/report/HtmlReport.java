@@ -1,5 +1,6 @@
 package dev.dacspark.spark.report;
 
+import dev.dacspark.spark.continual.RunManifest;
 import dev.dacspark.eval.ContinualMetrics;
 import org.jfree.chart.JFreeChart;
 import org.jfree.data.category.DefaultCategoryDataset;
@@ -48,7 +49,7 @@ public final class HtmlReport {
         }
         for (int i = 0; i < byStart.size(); i++) {
             out.append("<li><a href=\"#run-").append(i).append("\">").append(esc(byStart.get(i).runId())).append("</a> (")
-                    .append(esc(byStart.get(i).manifest().started())).append(")</li>\n");
+                    .append(esc(byStart.get(i).manifest().started)).append(")</li>\n");
         }
         out.append("</ul></nav>\n");
         if (runs.size() > 1) {
@@ -68,7 +69,7 @@ public final class HtmlReport {
                 for (String method : run.methods()) {
                     RunResults.Metric m = run.metric(method, RunResults.ALL);
                     if (m != null) {
-                        rows.add(List.of(run.runId(), run.manifest().started(), Boolean.toString(run.manifest().complete()), method,
+                        rows.add(List.of(run.runId(), run.manifest().started, Boolean.toString(run.manifest().complete), method,
                                 num(m.transfer()), num(m.average()), num(m.last())));
                     }
                 }
@@ -101,14 +102,14 @@ public final class HtmlReport {
         out.append("<section id=\"").append(anchor).append("\" class=\"run\" data-run=\"").append(esc(run.runId())).append("\">\n");
         out.append("<h2>Run ").append(esc(run.runId())).append("</h2>\n");
         table("run-info", data, List.of("Field", "Value"), rows -> {
-            rows.add(List.of("started", m.started()));
-            rows.add(List.of("updated", m.updated()));
-            rows.add(List.of("complete", Boolean.toString(m.complete())));
-            rows.add(List.of("datasets", String.join(", ", m.datasets())));
+            rows.add(List.of("started", m.started));
+            rows.add(List.of("updated", m.updated));
+            rows.add(List.of("complete", Boolean.toString(m.complete)));
+            rows.add(List.of("datasets", String.join(", ", m.datasets)));
             rows.add(List.of("methods", String.join(", ", run.methods())));
-            rows.add(List.of("results", m.results().toString()));
-            rows.add(List.of("data", m.data()));
-            rows.add(List.of("config sha256", m.configSha256()));
+            rows.add(List.of("results", run.resultsDir()));
+            rows.add(List.of("data", m.data));
+            rows.add(List.of("config sha256", m.configSha256));
         });
         metrics(run, data);
         matrices(run);
@@ -367,7 +368,7 @@ public final class HtmlReport {
 
     private static Instant startedAt(RunResults run) {
         try {
-            return Instant.parse(run.manifest().started());
+            return Instant.parse(run.manifest().started);
         } catch (DateTimeParseException e) {
             return Instant.MAX; // unknown start: last
         }

@@ -1,6 +1,7 @@
 package dev.dacspark.spark.report;
 
 import dev.dacspark.eval.ContinualMetrics;
+import dev.dacspark.spark.continual.RunManifest;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 
@@ -15,7 +16,7 @@ import java.util.Set;
  * The results of one run, read from the results folder its manifest names (never by listing {@code results/}):
  * the accuracy matrices, the metrics the job computed, the experts' vote counts and the per-task costs.
  */
-public record RunResults(RunManifest manifest, List<Accuracy> accuracy, List<Metric> metrics, List<Expert> experts,
+public record RunResults(String runDir, RunManifest manifest, List<Accuracy> accuracy, List<Metric> metrics, List<Expert> experts,
         List<TaskCost> costs) {
 
     /** accuracy.parquet: accuracy (percent) on dataset {@code datasetIndex} (1-based) after task {@code afterTask} (0 = zero-shot). */
@@ -36,8 +37,9 @@ public record RunResults(RunManifest manifest, List<Accuracy> accuracy, List<Met
 
     /** Reads the run in the folder {@code runUri} (any Hadoop URI, e.g. file:///runs/r1, s3a://bucket/runs/r1). */
     public static RunResults read(String runUri, Configuration hadoop) {
-        RunManifest manifest = RunManifest.read(new Path(URI.create(runUri.replaceAll("/+$", ""))), hadoop);
-        Path dir = manifest.results();
+        String runDir = runUri.replaceAll("/+$", "");
+        RunManifest manifest = RunManifest.read(runDir, hadoop);
+        Path dir = new Path(URI.create(runDir + "/" + manifest.results));
         List<Accuracy> accuracy = ParquetTable.read(new Path(dir, "accuracy.parquet"), hadoop).stream()
                 .map(r -> new Accuracy(r.string("method"), r.integer("after_task"), r.string("after_task_name"), r.string("dataset"),
                         r.integer("dataset_index"), r.number("accuracy")))
@@ -56,20 +58,25 @@ public record RunResults(RunManifest manifest, List<Accuracy> accuracy, List<Met
                         r.longInteger("trainable_parameters"), r.number("peak_rss_mb"), r.nullableNumber("loss"),
                         r.nullableNumber("clip_loss"), r.nullableNumber("ago_loss")))
                 .toList();
-        return new RunResults(manifest, accuracy, metrics, experts, costs);
+        return new RunResults(runDir, manifest, accuracy, metrics, experts, costs);
+    }
+
+    /** The results folder the manifest names. */
+    public String resultsDir() {
+        return runDir + "/" + manifest.results;
     }
 
     public String runId() {
-        return manifest.runId();
+        return manifest.runId;
     }
 
     public List<String> datasets() {
-        return manifest.datasets();
+        return manifest.datasets;
     }
 
     /** The methods: the manifest's, in its order, then any other that has accuracy rows. */
     public List<String> methods() {
-        Set<String> m = new LinkedHashSet<>(manifest.methods().keySet());
+        Set<String> m = new LinkedHashSet<>(manifest.methods.keySet());
         accuracy.forEach(a -> m.add(a.method()));
         return List.copyOf(m);
     }
@@ -84,7 +91,7 @@ public record RunResults(RunManifest manifest, List<Accuracy> accuracy, List<Met
         for (Accuracy a : accuracy) {
             if (a.method().equals(method)) {
                 if (a.afterTask() < 0 || a.afterTask() > n || a.datasetIndex() < 1 || a.datasetIndex() > n) {
-                    throw new IllegalArgumentException(manifest.results() + "/accuracy.parquet: method " + method + " has a row after task "
+                    throw new IllegalArgumentException(resultsDir() + "/accuracy.parquet: method " + method + " has a row after task "
                             + a.afterTask() + " on dataset " + a.datasetIndex() + ", outside the manifest's " + n + " datasets");
                 }
                 rows[a.afterTask()][a.datasetIndex() - 1] = a.accuracy();

@@ -45,7 +45,7 @@ class ReportS3Test {
             RunResults remote = RunResults.read(remoteRun, hadoop);
             assertEquals(local.runId(), remote.runId());
             assertEquals(local.datasets(), remote.datasets());
-            assertEquals(new Path(remoteRun + "/results/" + local.manifest().results().getName()), remote.manifest().results());
+            assertEquals(remoteRun + "/" + local.manifest().results, remote.resultsDir());
             assertEquals(local.accuracy(), remote.accuracy());
             assertEquals(local.metrics(), remote.metrics());
             assertEquals(local.experts(), remote.experts());
