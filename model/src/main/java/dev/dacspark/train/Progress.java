@@ -19,7 +19,8 @@ public final class Progress {
         return String.format(Locale.ROOT, "%.2f it/s, ETA %s", rate, duration(eta));
     }
 
-    static String duration(long seconds) {
+    /** "42s", "4m12s" or "1h05m". */
+    public static String duration(long seconds) {
         if (seconds >= 3600) {
             return String.format(Locale.ROOT, "%dh%02dm", seconds / 3600, seconds % 3600 / 60);
         }

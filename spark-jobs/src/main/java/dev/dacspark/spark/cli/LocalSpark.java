@@ -33,6 +33,7 @@ public final class LocalSpark {
             throw new IllegalArgumentException("--master " + master + ": use local-cluster[N,1,MB] (one core per executor JVM)");
         }
         return SparkSession.builder().appName(app).master(master == null ? "local[*]" : master)
+                .config("spark.barrier.sync.timeout", "600s")
                 .config("spark.ui.enabled", System.getProperty("dac.spark.ui", "false"))
                 .config("spark.driver.host", System.getenv().getOrDefault("SPARK_LOCAL_IP", "127.0.0.1"))
                 .getOrCreate();

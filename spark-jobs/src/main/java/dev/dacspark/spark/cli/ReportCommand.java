@@ -37,15 +37,20 @@ public final class ReportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Configuration hadoop = hadoopConfiguration();
-        List<RunResults> results = runs.stream().map(r -> RunResults.read(uri(r), hadoop)).toList();
+        int count = write(runs.stream().map(ReportCommand::uri).toList(), out, hadoopConfiguration());
+        spec.commandLine().getOut().println("report of " + count + " run(s): " + out.toAbsolutePath());
+        return 0;
+    }
+
+    /** Writes the report of runs (URIs) to a file; returns how many runs it shows. */
+    static int write(List<String> runUris, Path out, Configuration hadoop) throws IOException {
+        List<RunResults> results = runUris.stream().map(r -> RunResults.read(r, hadoop)).toList();
         Path parent = out.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
         }
         Files.writeString(out, HtmlReport.render(results), StandardCharsets.UTF_8);
-        spec.commandLine().getOut().println("report of " + results.size() + " run(s): " + out.toAbsolutePath());
-        return 0;
+        return results.size();
     }
 
     /** A URI as given, or a local path made absolute. */

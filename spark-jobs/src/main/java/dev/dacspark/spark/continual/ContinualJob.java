@@ -71,7 +71,7 @@ public final class ContinualJob {
         RunConfig run = config.run();
         int total = stream.tasks().size() * (int) run.methods().stream().filter(m -> m != RunConfig.Method.ZERO_SHOT).count();
         int done = (int) manifest.methods.values().stream().filter(s -> s.zeroShot != null).mapToLong(s -> s.tasks.size()).sum();
-        Progress progress = new Progress(Math.max(1, total - done));
+        long started = System.nanoTime();
         int trainedNow = 0;
         LOG.info("run '{}': {} task(s) x methods {} on W={} (batch {} per rank), data {}, output {}", config.runId(),
                 stream.tasks().size(), run.methods().stream().map(RunConfig.Method::id).toList(), config.workers(), perRank,
@@ -121,8 +121,10 @@ public final class ContinualJob {
                         if (entry.merged() != null) {
                             modelUri = store.uri(entry.merged());
                             trainedNow++;
-                            LOG.info("{}: committed task {}/{} '{}': accuracy {} | run {}", method.id(), t + 1, stream.tasks().size(),
-                                    task.name(), format(entry.accuracy()), progress.at(trainedNow));
+                            double perTask = (System.nanoTime() - started) / 1e9 / trainedNow;
+                            LOG.info("{}: committed task {}/{} '{}': accuracy {} | {} of {} task trainings left, ETA {}", method.id(),
+                                    t + 1, stream.tasks().size(), task.name(), format(entry.accuracy()), total - done - trainedNow,
+                                    total, Progress.duration(Math.round(perTask * (total - done - trainedNow))));
                             if (config.haltAfterTask() == t + 1) {
                                 LOG.warn("test hook: ending the driver JVM after committing task {}", t + 1);
                                 Runtime.getRuntime().halt(3);

@@ -74,7 +74,7 @@ public final class ExecutorModels {
     public static Lease acquire(String uri, Device device, Configuration hadoop, long waitMillis) throws InterruptedException {
         boolean free = HOLDER.tryAcquire();
         if (!free) {
-            LOG.warn("waiting up to {} ms for an earlier task of this JVM to release the model", waitMillis);
+            LOG.info("waiting (up to {} ms) for another task of this JVM to release the model", waitMillis);
         }
         if (!free && !HOLDER.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
             throw new IllegalStateException("the executor's CLIP is still held by an earlier task of this JVM after " + waitMillis
