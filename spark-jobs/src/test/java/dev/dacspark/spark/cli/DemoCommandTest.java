@@ -1,0 +1,61 @@
+package dev.dacspark.spark.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.dacspark.spark.continual.RunManifest;
+import dev.dacspark.spark.storage.Storage;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code dac demo} on a reduced stream: it runs end to end and prints what it wrote. */
+class DemoCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void theDemoPrintsTheMetricsItWrote() throws Exception {
+        Path conf = Files.writeString(dir.resolve("demo.conf"), """
+                dac {
+                  demo {
+                    folder = "demo", seed = 3, image-size = 32, base-model = random
+                    tasks = [
+                      { name = digits, category = digit, style = handwritten, train-per-class = 3, test-per-class = 3 }
+                      { name = shapes, category = shape, style = textured, train-per-class = 3, test-per-class = 3 } ]
+                  }
+                  methods = [zero-shot, dac]
+                  train { iterations = 3, batch-size = 8 }
+                  job { run-id = demo, workers = 1, checkpoint-every = 3 }
+                }
+                """);
+        StringWriter text = new StringWriter();
+        int code = DacSparkCli.commandLine().setOut(new PrintWriter(text)).execute("demo", "--config", conf.toString());
+        String out = text.toString();
+        assertEquals(0, code, out);
+
+        Configuration hadoop = new Configuration();
+        String run = dir.resolve("demo/runs/demo").toUri().toString().replaceAll("/$", "");
+        RunManifest manifest = RunManifest.read(run, hadoop);
+        assertTrue(manifest.complete);
+        JsonNode dac = Storage.readJson(run + "/" + manifest.results + "/results.json", hadoop).at("/methods/dac");
+        String dacBlock = out.substring(out.indexOf("dac: accuracy"));
+        for (String metric : new String[] {"Transfer", "Average", "Last"}) {
+            Matcher m = Pattern.compile(metric + ": ([0-9.]+)").matcher(dacBlock);
+            assertTrue(m.find(), metric + " line missing:\n" + out);
+            assertEquals(String.format(Locale.ROOT, "%.2f", dac.get(metric.toLowerCase(Locale.ROOT)).asDouble()), m.group(1), metric);
+        }
+        Path report = dir.resolve("demo/report.html");
+        assertTrue(out.contains("report: " + report), out);
+        assertTrue(Files.readString(report).contains("digits"), "the report shows the run");
+    }
+}
