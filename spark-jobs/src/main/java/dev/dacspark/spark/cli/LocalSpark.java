@@ -67,7 +67,7 @@ public final class LocalSpark {
                 .config("spark.barrier.sync.timeout", "600s")
                 .config("spark.task.reaper.enabled", "true")
                 .config("spark.task.reaper.killTimeout", "60s");
-        for (String env : new String[] {"DJL_OFFLINE", "PYTORCH_VERSION", "PYTORCH_FLAVOR", "MKL_CBWR", "SPARK_LOCAL_IP",
+        for (String env : new String[] {"DJL_OFFLINE", "PYTORCH_VERSION", "PYTORCH_FLAVOR", "MKL_CBWR", "MKL_DYNAMIC", "SPARK_LOCAL_IP",
                 "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_"}) {
             if (System.getenv(env) != null) {
                 b.config("spark.executorEnv." + env, System.getenv(env));
