@@ -6,8 +6,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.dacspark.clip.ClipImageProcessor;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.ClipTokenizer;
+import dev.dacspark.clip.Tensors;
+import dev.dacspark.data.Sample;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -92,6 +95,33 @@ public final class ZeroShotClassifier implements AutoCloseable {
         try (NDScope scope = new NDScope()) {
             return logits(images, classEmbeddings).argMax(1).toType(DataType.INT64, false).toLongArray();
         }
+    }
+
+    /**
+     * Top-1 accuracy (%) on labelled samples: each image through the processor's eval transform, classified
+     * against the class embeddings of these names and templates, {@code batchSize} images at a time.
+     */
+    public double accuracy(List<Sample> samples, List<String> classNames, List<String> templates, ClipImageProcessor processor) {
+        if (samples.isEmpty()) {
+            throw new IllegalArgumentException("accuracy of no samples");
+        }
+        NDArray classes = classEmbeddings(classNames, templates);
+        int res = processor.config().resolution();
+        long correct = 0;
+        for (int start = 0; start < samples.size(); start += batchSize) {
+            List<Sample> part = samples.subList(start, Math.min(samples.size(), start + batchSize));
+            float[] pixels = new float[part.size() * processor.imageLength()];
+            for (int i = 0; i < part.size(); i++) {
+                processor.evalInto(part.get(i).image().get(), pixels, i * processor.imageLength());
+            }
+            try (NDScope scope = new NDScope()) {
+                long[] predicted = predict(Tensors.float32(manager, pixels, new Shape(part.size(), 3, res, res)), classes);
+                for (int i = 0; i < part.size(); i++) {
+                    correct += predicted[i] == part.get(i).label() ? 1 : 0;
+                }
+            }
+        }
+        return 100.0 * correct / samples.size();
     }
 
     /** Forgets cached class embeddings (after the model's weights change). */

@@ -1,9 +1,6 @@
 package dev.dacspark.train;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.dacspark.checkpoint.ClipCheckpoint;
@@ -11,7 +8,6 @@ import dev.dacspark.checkpoint.LoraState;
 import dev.dacspark.clip.ClipImageProcessor;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.ClipTokenizer;
-import dev.dacspark.clip.Tensors;
 import dev.dacspark.data.FewShot;
 import dev.dacspark.data.Sample;
 import dev.dacspark.data.Seeds;
@@ -72,7 +68,7 @@ public final class ContinualLearner {
     private ContinualMetrics runMethod(RunConfig.Method method, ClipModel model, List<TaskData> tasks, NDManager m) {
         Path dir = config.output().resolve(method.id());
         DacConfig adapter = method.adapter(config.method());
-        ClipImageProcessor processor = new ClipImageProcessor(ClipImageProcessor.Config.clip(model.config().imageResolution()));
+        ClipImageProcessor processor = new ClipImageProcessor(ClipImageProcessor.Config.forModel(model.config()));
         List<double[]> rows = new ArrayList<>();
         try (ClipTokenizer tokenizer = ClipTokenizer.load(config.requireTokenizer(), model.config().contextLength());
                 TaskMemory memory = new TaskMemory(m)) {
@@ -148,28 +144,10 @@ public final class ContinualLearner {
     /** Accuracy on every task's test split (one matrix row). */
     private double[] evaluate(ClipModel model, ClipTokenizer tokenizer, ClipImageProcessor processor, List<TaskData> tasks, NDManager m) {
         double[] row = new double[tasks.size()];
-        int res = processor.config().resolution();
-        int batch = config.evalBatchSize();
-        try (ZeroShotClassifier classifier = new ZeroShotClassifier(model, tokenizer, m, batch)) {
+        try (ZeroShotClassifier classifier = new ZeroShotClassifier(model, tokenizer, m, config.evalBatchSize())) {
             for (int j = 0; j < tasks.size(); j++) {
                 TaskData task = tasks.get(j);
-                List<Sample> test = task.samples(Split.TEST);
-                NDArray classes = classifier.classEmbeddings(task.classNames(), task.templates());
-                long correct = 0;
-                for (int start = 0; start < test.size(); start += batch) {
-                    List<Sample> part = test.subList(start, Math.min(test.size(), start + batch));
-                    float[] pixels = new float[part.size() * processor.imageLength()];
-                    for (int i = 0; i < part.size(); i++) {
-                        processor.evalInto(part.get(i).image().get(), pixels, i * processor.imageLength());
-                    }
-                    try (NDScope scope = new NDScope()) {
-                        long[] predicted = classifier.predict(Tensors.float32(m, pixels, new Shape(part.size(), 3, res, res)), classes);
-                        for (int i = 0; i < part.size(); i++) {
-                            correct += predicted[i] == part.get(i).label() ? 1 : 0;
-                        }
-                    }
-                }
-                row[j] = 100.0 * correct / test.size();
+                row[j] = classifier.accuracy(task.samples(Split.TEST), task.classNames(), task.templates(), processor);
             }
         }
         return row;
