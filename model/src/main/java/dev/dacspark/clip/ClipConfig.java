@@ -15,7 +15,8 @@ import java.util.Map;
  * The architecture of a CLIP, in the terms of OpenAI's {@code build_model} (embed_dim,
  * image_resolution, vision_layers, vision_width, vision_patch_size, context_length, vocab_size,
  * transformer_width, transformer_heads, transformer_layers) plus the vision heads, which OpenAI
- * derives as vision_width / 64.
+ * derives as vision_width / 64, and the model's image preprocessing ({@link ImagePreprocessing};
+ * OpenAI's {@link ImagePreprocessing#CLIP} unless a config or checkpoint says otherwise).
  */
 public record ClipConfig(
         int embedDim,
@@ -28,11 +29,18 @@ public record ClipConfig(
         int vocabSize,
         int transformerWidth,
         int transformerHeads,
-        int transformerLayers) {
+        int transformerLayers,
+        ImagePreprocessing preprocessing) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** The HOCON keys of an architecture given by its numbers (besides {@code name}). */
+    private static final java.util.Set<String> HOCON_KEYS = java.util.Set.of("embed_dim", "image_resolution", "vision_layers",
+            "vision_width", "vision_patch_size", "vision_heads", "context_length", "vocab_size", "transformer_width",
+            "transformer_heads", "transformer_layers", "preprocessing");
+
     public ClipConfig {
+        java.util.Objects.requireNonNull(preprocessing, "preprocessing");
         check(embedDim > 0, "embed_dim", embedDim);
         check(visionPatchSize > 0 && imageResolution > 0 && imageResolution % visionPatchSize == 0,
                 "image_resolution", imageResolution + " (must be a positive multiple of vision_patch_size " + visionPatchSize + ")");
@@ -44,6 +52,20 @@ public record ClipConfig(
         check(transformerHeads > 0 && transformerWidth > 0 && transformerWidth % transformerHeads == 0,
                 "transformer_width", transformerWidth + " (must be divisible by transformer_heads " + transformerHeads + ")");
         check(transformerLayers > 0, "transformer_layers", transformerLayers);
+    }
+
+    /** An architecture with OpenAI CLIP's preprocessing. */
+    public ClipConfig(int embedDim, int imageResolution, int visionLayers, int visionWidth, int visionPatchSize,
+            int visionHeads, int contextLength, int vocabSize, int transformerWidth, int transformerHeads,
+            int transformerLayers) {
+        this(embedDim, imageResolution, visionLayers, visionWidth, visionPatchSize, visionHeads, contextLength, vocabSize,
+                transformerWidth, transformerHeads, transformerLayers, ImagePreprocessing.CLIP);
+    }
+
+    /** This architecture with other preprocessing. */
+    public ClipConfig withPreprocessing(ImagePreprocessing p) {
+        return new ClipConfig(embedDim, imageResolution, visionLayers, visionWidth, visionPatchSize, visionHeads, contextLength,
+                vocabSize, transformerWidth, transformerHeads, transformerLayers, p);
     }
 
     private static void check(boolean ok, String key, Object value) {
@@ -77,7 +99,10 @@ public record ClipConfig(
         return c;
     }
 
-    /** Parses OpenAI-style JSON (the {@code config} entry of our safetensors metadata). */
+    /**
+     * Parses OpenAI-style JSON (the {@code config} entry of our safetensors metadata); its optional
+     * {@code preprocessing} object defaults to {@link ImagePreprocessing#CLIP}.
+     */
     public static ClipConfig fromOpenAiJson(String json, String source) {
         JsonNode n;
         try {
@@ -91,7 +116,8 @@ public record ClipConfig(
                 n.has("vision_heads") ? req(n, "vision_heads", source) : Math.max(1, visionWidth / 64),
                 req(n, "context_length", source), req(n, "vocab_size", source),
                 req(n, "transformer_width", source), req(n, "transformer_heads", source),
-                req(n, "transformer_layers", source));
+                req(n, "transformer_layers", source),
+                n.has("preprocessing") ? ImagePreprocessing.fromJson(n.get("preprocessing"), source) : ImagePreprocessing.CLIP);
     }
 
     /** Parses a Hugging Face {@code CLIPModel} {@code config.json}. */
@@ -129,19 +155,30 @@ public record ClipConfig(
 
     /**
      * Reads a config from HOCON: either {@code name = "ViT-B/16"} or the OpenAI keys
-     * (embed_dim, image_resolution, ...). Errors name the key and the origin (file and line).
+     * (embed_dim, image_resolution, ...), and optionally a {@code preprocessing} block
+     * ({@link ImagePreprocessing#fromHocon}). Errors name the key and the origin (file and line);
+     * unknown keys are refused.
      */
     public static ClipConfig fromHocon(Config c) {
+        boolean named = c.hasPath("name");
+        for (String key : c.root().keySet()) {
+            if (named ? !key.equals("name") && !key.equals("preprocessing") : !HOCON_KEYS.contains(key)) {
+                throw new IllegalArgumentException(c.getValue(key).origin().description() + ": unknown model key '" + key + "'"
+                        + (named ? " (a named model takes only name and preprocessing)" : "; known: name, " + new java.util.TreeSet<>(HOCON_KEYS)));
+            }
+        }
         try {
-            if (c.hasPath("name")) {
-                return named(c.getString("name"));
+            ImagePreprocessing p = c.hasPath("preprocessing") ? ImagePreprocessing.fromHocon(c.getConfig("preprocessing"))
+                    : ImagePreprocessing.CLIP;
+            if (named) {
+                return named(c.getString("name")).withPreprocessing(p);
             }
             int visionWidth = c.getInt("vision_width");
             return new ClipConfig(c.getInt("embed_dim"), c.getInt("image_resolution"), c.getInt("vision_layers"),
                     visionWidth, c.getInt("vision_patch_size"),
                     c.hasPath("vision_heads") ? c.getInt("vision_heads") : Math.max(1, visionWidth / 64),
                     c.getInt("context_length"), c.getInt("vocab_size"), c.getInt("transformer_width"),
-                    c.getInt("transformer_heads"), c.getInt("transformer_layers"));
+                    c.getInt("transformer_heads"), c.getInt("transformer_layers"), p);
         } catch (ConfigException e) {
             throw new IllegalArgumentException("model config: " + e.getMessage(), e);
         }
@@ -161,6 +198,7 @@ public record ClipConfig(
         n.put("transformer_width", transformerWidth);
         n.put("transformer_heads", transformerHeads);
         n.put("transformer_layers", transformerLayers);
+        n.set("preprocessing", preprocessing.toJson());
         return n.toString();
     }
 
@@ -178,6 +216,7 @@ public record ClipConfig(
         m.put("transformer_width", transformerWidth);
         m.put("transformer_heads", transformerHeads);
         m.put("transformer_layers", transformerLayers);
+        m.put("preprocessing", preprocessing);
         return m;
     }
 
@@ -187,8 +226,9 @@ public record ClipConfig(
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "CLIP(embed %d; vision %dpx/%d, %d x %d, %d heads; text ctx %d, vocab %d, %d x %d, %d heads)",
+        return String.format(Locale.ROOT, "CLIP(embed %d; vision %dpx/%d, %d x %d, %d heads; text ctx %d, vocab %d, %d x %d, %d heads%s)",
                 embedDim, imageResolution, visionPatchSize, visionLayers, visionWidth, visionHeads, contextLength,
-                vocabSize, transformerLayers, transformerWidth, transformerHeads);
+                vocabSize, transformerLayers, transformerWidth, transformerHeads,
+                preprocessing.equals(ImagePreprocessing.CLIP) ? "" : "; " + preprocessing);
     }
 }

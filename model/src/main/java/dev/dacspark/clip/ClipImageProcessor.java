@@ -15,6 +15,9 @@ import java.util.Objects;
  *       {@code Normalize(mean, std)}.</li>
  * </ul>
  *
+ * <p>The model's own {@link ImagePreprocessing} (greyscale, ink polarity, mean and std; {@link Config#forModel})
+ * applies to the {@code res x res} crop, before {@code ToTensor}. OpenAI's CLIP keeps colour and polarity.
+ *
  * <p>Input is an {@link RgbImage} (decode with {@link RgbImage#read} or {@link RgbImage#decode}): images are
  * converted to RGB first, as torchvision's dataset loaders do ({@code Image.open(f).convert("RGB")}).
  *
@@ -32,41 +35,56 @@ public final class ClipImageProcessor {
      * Preprocessing settings.
      *
      * @param resolution side of the square model input in pixels (224 for ViT-B/16)
-     * @param mean per-channel mean (R, G, B) subtracted after scaling to [0, 1]
-     * @param std per-channel standard deviation (R, G, B) divided by, all positive
+     * @param pixels the model's greyscale, ink polarity, mean and std
      * @param minScale smallest train crop area, as a fraction of the image area
      * @param maxScale largest train crop area fraction
      * @param minRatio smallest train crop aspect ratio (width / height)
      * @param maxRatio largest train crop aspect ratio
      */
-    public record Config(int resolution, List<Double> mean, List<Double> std,
+    public record Config(int resolution, ImagePreprocessing pixels,
                          double minScale, double maxScale, double minRatio, double maxRatio) implements java.io.Serializable {
 
         /** CLIP's normalisation mean (R, G, B). */
-        public static final List<Double> CLIP_MEAN = List.of(0.48145466, 0.4578275, 0.40821073);
+        public static final List<Double> CLIP_MEAN = ImagePreprocessing.CLIP_MEAN;
         /** CLIP's normalisation standard deviation (R, G, B). */
-        public static final List<Double> CLIP_STD = List.of(0.26862954, 0.26130258, 0.27577711);
+        public static final List<Double> CLIP_STD = ImagePreprocessing.CLIP_STD;
 
         public Config {
             if (resolution <= 0) {
                 throw new IllegalArgumentException("resolution must be positive, got " + resolution);
             }
-            mean = List.copyOf(Objects.requireNonNull(mean, "mean"));
-            std = List.copyOf(Objects.requireNonNull(std, "std"));
-            if (mean.size() != 3 || std.size() != 3) {
-                throw new IllegalArgumentException("mean and std need 3 values (R, G, B), got " + mean + ", " + std);
-            }
-            for (double s : std) {
-                if (!(s > 0 && Double.isFinite(s))) {
-                    throw new IllegalArgumentException("std values must be positive, got " + std);
-                }
-            }
+            Objects.requireNonNull(pixels, "pixels");
             RandomResizedCrop.checkRanges(minScale, maxScale, minRatio, maxRatio);
         }
 
-        /** CLIP's settings at this resolution: CLIP mean and std, train crop scale (0.9, 1.0), ratio (3/4, 4/3). */
+        /** Colour, polarity kept, this mean and std. */
+        public Config(int resolution, List<Double> mean, List<Double> std,
+                      double minScale, double maxScale, double minRatio, double maxRatio) {
+            this(resolution, new ImagePreprocessing(false, ImagePreprocessing.InkPolarity.KEEP, mean, std),
+                    minScale, maxScale, minRatio, maxRatio);
+        }
+
+        /** Per-channel mean (R, G, B). */
+        public List<Double> mean() {
+            return pixels.mean();
+        }
+
+        /** Per-channel standard deviation (R, G, B). */
+        public List<Double> std() {
+            return pixels.std();
+        }
+
+        /**
+         * What a model needs: its resolution and {@link ClipConfig#preprocessing()}, with CLIP's train crop
+         * (scale (0.9, 1.0), ratio (3/4, 4/3)).
+         */
+        public static Config forModel(ClipConfig model) {
+            return new Config(model.imageResolution(), model.preprocessing(), 0.9, 1.0, 3.0 / 4.0, 4.0 / 3.0);
+        }
+
+        /** OpenAI CLIP's settings at this resolution: {@link #forModel} of a CLIP with {@link ImagePreprocessing#CLIP}. */
         public static Config clip(int resolution) {
-            return new Config(resolution, CLIP_MEAN, CLIP_STD, 0.9, 1.0, 3.0 / 4.0, 4.0 / 3.0);
+            return new Config(resolution, ImagePreprocessing.CLIP, 0.9, 1.0, 3.0 / 4.0, 4.0 / 3.0);
         }
 
         /** {@link #clip(int)} at 224 pixels, the input of ViT-B/16. */
@@ -169,16 +187,62 @@ public final class ClipImageProcessor {
         return (int) Math.rint((size - crop) / 2.0);
     }
 
-    /** Writes a {@code res x res} HWC image as normalised CHW floats at {@code offset}. */
+    /**
+     * Writes a {@code res x res} HWC image as normalised CHW floats at {@code offset}, after the model's greyscale
+     * and ink-polarity steps.
+     */
     private void writeNormalised(RgbImage image, float[] out, int offset) {
         byte[] rgb = image.data();
         int plane = image.width() * image.height();
+        ImagePreprocessing pixels = config.pixels();
+        if (pixels.greyscale()) {
+            rgb = greyscale(rgb, plane);
+        }
+        int flip = invert(rgb, image.width(), image.height(), pixels.inkPolarity()) ? 0xFF : 0;
         for (int c = 0; c < 3; c++) {
             float[] table = normalised[c];
             int base = offset + c * plane;
             for (int i = 0; i < plane; i++) {
-                out[base + i] = table[rgb[i * 3 + c] & 0xFF];
+                out[base + i] = table[(rgb[i * 3 + c] & 0xFF) ^ flip];
             }
         }
+    }
+
+    /** PIL's {@code convert("L")} luma of every pixel, replicated into R, G and B. */
+    private static byte[] greyscale(byte[] rgb, int pixels) {
+        byte[] out = new byte[rgb.length];
+        for (int i = 0; i < pixels; i++) {
+            byte l = (byte) luma(rgb, i);
+            out[3 * i] = l;
+            out[3 * i + 1] = l;
+            out[3 * i + 2] = l;
+        }
+        return out;
+    }
+
+    /** PIL's fixed-point luma {@code (19595 R + 38470 G + 7471 B + 32768) >> 16} of pixel i. */
+    private static int luma(byte[] rgb, int i) {
+        return ((rgb[3 * i] & 0xFF) * 19595 + (rgb[3 * i + 1] & 0xFF) * 38470 + (rgb[3 * i + 2] & 0xFF) * 7471 + 0x8000) >> 16;
+    }
+
+    /**
+     * Whether an image must be inverted to reach the wanted ink polarity: its background, the mean luma of the
+     * one-pixel border, is light (above 127.5) where light-on-dark is wanted, or dark where dark-on-light is.
+     */
+    static boolean invert(byte[] rgb, int width, int height, ImagePreprocessing.InkPolarity wanted) {
+        if (wanted == ImagePreprocessing.InkPolarity.KEEP) {
+            return false;
+        }
+        long sum = 0;
+        int count = 0;
+        for (int y = 0; y < height; y++) {
+            boolean edgeRow = y == 0 || y == height - 1;
+            for (int x = 0; x < width; x += edgeRow || width == 1 ? 1 : width - 1) {
+                sum += luma(rgb, y * width + x);
+                count++;
+            }
+        }
+        boolean lightBackground = 2 * sum > 255L * count;
+        return lightBackground == (wanted == ImagePreprocessing.InkPolarity.LIGHT_ON_DARK);
     }
 }

@@ -87,11 +87,6 @@ public final class WordLevelVocabulary {
         return out;
     }
 
-    /** Every token by id: the words, then unknown, start and end. */
-    public List<String> tokens() {
-        return tokens;
-    }
-
     /** Tokens in all, the model's {@code vocab_size}. */
     public int size() {
         return tokens.size();

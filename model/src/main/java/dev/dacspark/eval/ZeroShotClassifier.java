@@ -104,6 +104,17 @@ public final class ZeroShotClassifier implements AutoCloseable {
     }
 
     /**
+     * Top-1 accuracy (%) on labelled samples: each image through the processor's eval transform, classified
+     * against the class embeddings of these names and templates, {@code batchSize} images at a time.
+     */
+    public double accuracy(List<Sample> samples, List<String> classNames, List<String> templates, ClipImageProcessor processor) {
+        if (samples.isEmpty()) {
+            throw new IllegalArgumentException("accuracy of no samples");
+        }
+        return 100.0 * correct(model, processor, samples, classEmbeddings(classNames, templates), batchSize, manager) / samples.size();
+    }
+
+    /**
      * How many of {@code samples} are classified as their label: eval preprocessing, batches of
      * {@code batchSize}. One function for every evaluation (single process, Spark executors).
      */

@@ -1,6 +1,5 @@
 package dev.dacspark.train;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -69,7 +68,7 @@ public final class ContinualLearner {
     private ContinualMetrics runMethod(RunConfig.Method method, ClipModel model, List<TaskData> tasks, NDManager m) {
         Path dir = config.output().resolve(method.id());
         DacConfig adapter = method.adapter(config.method());
-        ClipImageProcessor processor = new ClipImageProcessor(ClipImageProcessor.Config.clip(model.config().imageResolution()));
+        ClipImageProcessor processor = new ClipImageProcessor(ClipImageProcessor.Config.forModel(model.config()));
         List<double[]> rows = new ArrayList<>();
         try (ClipTokenizer tokenizer = ClipTokenizer.load(config.requireTokenizer(), model.config().contextLength());
                 TaskMemory memory = new TaskMemory(m)) {
@@ -145,14 +144,10 @@ public final class ContinualLearner {
     /** Accuracy on every task's test split (one matrix row). */
     private double[] evaluate(ClipModel model, ClipTokenizer tokenizer, ClipImageProcessor processor, List<TaskData> tasks, NDManager m) {
         double[] row = new double[tasks.size()];
-        int batch = config.evalBatchSize();
-        try (ZeroShotClassifier classifier = new ZeroShotClassifier(model, tokenizer, m, batch)) {
+        try (ZeroShotClassifier classifier = new ZeroShotClassifier(model, tokenizer, m, config.evalBatchSize())) {
             for (int j = 0; j < tasks.size(); j++) {
                 TaskData task = tasks.get(j);
-                List<Sample> test = task.samples(Split.TEST);
-                NDArray classes = classifier.classEmbeddings(task.classNames(), task.templates());
-                long correct = ZeroShotClassifier.correct(model, processor, test, classes, batch, m);
-                row[j] = 100.0 * correct / test.size();
+                row[j] = classifier.accuracy(task.samples(Split.TEST), task.classNames(), task.templates(), processor);
             }
         }
         return row;

@@ -135,6 +135,9 @@ public record RunConfig(long seed, Path checkpoint, Path tokenizer, ClipCheckpoi
             if (key.startsWith("dac.tasks")) {
                 continue; // a list, checked when read
             }
+            if (key.startsWith("dac.pretrain.model.")) {
+                continue; // no defaults; ClipConfig.fromHocon refuses unknown model keys
+            }
             if (!reference.hasPathOrNull(key) && !underFreeFormObject(key, reference)) {
                 throw new IllegalArgumentException(e.getValue().origin().description() + ": unknown key '" + key + "'");
             }

@@ -25,14 +25,6 @@ public final class GlyphGenerator {
         this.size = size;
     }
 
-    public long seed() {
-        return seed;
-    }
-
-    public int size() {
-        return size;
-    }
-
     /** Sample {@code index} of a mix: category by the mix's weights, class uniform, style, caption and image. */
     public Sample sample(GlyphMix mix, long index) {
         SplittableRandom rng = new SplittableRandom(Seeds.mix(seed, index));

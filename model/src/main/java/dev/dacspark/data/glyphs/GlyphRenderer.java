@@ -3,6 +3,7 @@ package dev.dacspark.data.glyphs;
 import dev.dacspark.clip.RgbImage;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -32,7 +33,7 @@ public final class GlyphRenderer {
             this.y = y;
             this.closed = closed;
             this.width = new double[x.length];
-            java.util.Arrays.fill(width, 1.0);
+            Arrays.fill(width, 1.0);
         }
 
         int size() {
@@ -175,7 +176,7 @@ public final class GlyphRenderer {
         line.x = out.stream().mapToDouble(p -> p[0]).toArray();
         line.y = out.stream().mapToDouble(p -> p[1]).toArray();
         line.width = new double[line.x.length];
-        java.util.Arrays.fill(line.width, 1.0);
+        Arrays.fill(line.width, 1.0);
     }
 
     /** Each point's distance along the line as a fraction of the line's length. */
@@ -312,7 +313,7 @@ public final class GlyphRenderer {
     /** Pixel-centre distance to the nearest segment, computed within {@code reach} of the lines (else MAX_VALUE). */
     private static double[] distances(int size, List<Line> lines, double reach) {
         double[] d = new double[size * size];
-        java.util.Arrays.fill(d, Double.MAX_VALUE);
+        Arrays.fill(d, Double.MAX_VALUE);
         for (Line line : lines) {
             for (int s = 0; s < line.segments(); s++) {
                 int j = (s + 1) % line.size();

@@ -84,14 +84,4 @@ record Stroke(double[] xs, double[] ys, boolean closed) {
         }
         return new Stroke(xs, ys, false);
     }
-
-    /** The points of the polyline, the first repeated at the end when closed. */
-    double[][] polyline() {
-        int n = closed ? size() + 1 : size();
-        double[][] p = new double[n][];
-        for (int i = 0; i < n; i++) {
-            p[i] = new double[] {xs[i % size()], ys[i % size()]};
-        }
-        return p;
-    }
 }

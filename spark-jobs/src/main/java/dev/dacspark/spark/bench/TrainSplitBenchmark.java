@@ -80,7 +80,7 @@ public final class TrainSplitBenchmark {
         for (int world : new int[] {1, 2}) {
             List<List<String>> rankFiles = world == 1 ? List.of(List.copyOf(concat(shards))) : shards;
             TrainTaskSpec spec = new TrainTaskSpec(0, "bench", checkpoint.toUri().toString(), null, DacConfig.defaults(),
-                    AdamW.Settings.defaults(), new CosineSchedule(2e-3, 1e-6, steps), batch, 7, false, 64, tokens, 77, rankFiles,
+                    AdamW.Settings.defaults(), new CosineSchedule(2e-3, 1e-6, steps), batch, 7, false, tokens, 77, rankFiles,
                     dir.resolve("ckpt-w" + world).toUri().toString(), steps, steps, 60_000, -1, -1, 0);
             RankTask.Report r = new DistributedTrainer(spark, 1).train(spec);
             TaskTrainer.Timings t = r.timings();

@@ -7,6 +7,7 @@ import dev.dacspark.cli.TrainLocalCommand;
 import dev.dacspark.data.ImageFolderTask;
 import ai.djl.ndarray.NDManager;
 import dev.dacspark.checkpoint.ClipCheckpoint;
+import dev.dacspark.checkpoint.DemoBaseModel;
 import dev.dacspark.clip.ClipConfig;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.WordLevelVocabulary;
@@ -30,7 +31,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -101,8 +101,8 @@ public final class DemoCommand implements Callable<Integer> {
         Path base = Files.createDirectories(folder.resolve("base"));
         switch (demo.getString("base-model")) {
             case "shipped" -> {
-                copyResource("demo/base-clip.safetensors", base.resolve("base-clip.safetensors"));
-                copyResource("demo/tokenizer.json", base.resolve("tokenizer.json"));
+                Files.copy(DemoBaseModel.checkpoint(), base.resolve("base-clip.safetensors"));
+                Files.copy(DemoBaseModel.tokenizer(), base.resolve("tokenizer.json"));
             }
             case "random" -> randomBase(demo, tasks, base);
             default -> throw new IllegalArgumentException(demo.getValue("base-model").origin().description()
@@ -169,15 +169,6 @@ public final class DemoCommand implements Callable<Integer> {
 
     private static String hocon(List<String> values) {
         return values.stream().map(v -> "\"" + v.replace("\"", "\\\"") + "\"").collect(Collectors.joining(", ", "[", "]"));
-    }
-
-    private static void copyResource(String name, Path to) throws IOException {
-        try (InputStream in = DemoCommand.class.getClassLoader().getResourceAsStream(name)) {
-            if (in == null) {
-                throw new IllegalStateException("the demo's base model resource '" + name + "' is missing from the classpath");
-            }
-            Files.copy(in, to);
-        }
     }
 
     private static void deleteTree(Path folder) throws IOException {

@@ -51,7 +51,7 @@ public final class EvalCommand implements Callable<Integer> {
             ClipModel model = ClipCheckpoint.load(Storage.localCopy(uri, hadoop), m);
             double[] row;
             try (ClipTokenizer tokenizer = ClipTokenizer.load(Storage.localCopy(job.tokenizer(), hadoop), model.config().contextLength())) {
-                row = new StreamEvaluator(spark, job.run().evalBatchSize(), model.config().imageResolution())
+                row = new StreamEvaluator(spark, job.run().evalBatchSize())
                         .accuracy(model, tokenizer, uri, stream, "evaluate " + uri);
             }
             PrintWriter out = spec.commandLine().getOut();

@@ -96,7 +96,7 @@ public final class ContinualJob {
                                 .forEach((k, v) -> memory.put(k, ClipCheckpoint.toNDArray(v, methodManager)));
                     }
                     if (evaluator == null) {
-                        evaluator = new StreamEvaluator(spark, run.evalBatchSize(), model.config().imageResolution());
+                        evaluator = new StreamEvaluator(spark, run.evalBatchSize());
                     }
                     if (state.zeroShot == null) {
                         if (zeroShot == null) {
@@ -158,7 +158,7 @@ public final class ContinualJob {
         String memoryUri = state.last() == null || state.last().memory() == null ? null : store.uri(state.last().memory());
         TrainTaskSpec spec = new TrainTaskSpec(t, task.name(), modelUri, memoryUri, adapter, train.adamw(),
                 new CosineSchedule(config.lr(task.name()), train.lrMin(), train.iterations()), perRank, seed,
-                split.equals("fewshot"), model.config().imageResolution(), classTokens, tokenizer.contextLength(),
+                split.equals("fewshot"), classTokens, tokenizer.contextLength(),
                 task.filesPerRank(split, config.workers()), store.uri(dir + "/steps"), config.checkpointEvery(), config.checksumEvery(),
                 (int) config.ringTimeout().toMillis(), -1, -1, 1);
         LOG.info("{}: task {} '{}': {} classes, template '{}', {} iterations, lr {}", method.id(), t + 1, task.name(),

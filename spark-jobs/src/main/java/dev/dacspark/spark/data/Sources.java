@@ -1,5 +1,6 @@
 package dev.dacspark.spark.data;
 
+import dev.dacspark.data.IdxFile;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
@@ -12,6 +13,7 @@ import org.apache.spark.sql.SparkSession;
 
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.util.ArrayList;
@@ -149,8 +151,10 @@ final class Sources {
         List<Row> rows = new ArrayList<>();
         int maxLabel = -1;
         for (String split : List.of("train", "test")) {
-            IdxFile.Images images = IdxFile.readImages(split.equals("train") ? idx.trainImages() : idx.testImages(), hadoop);
-            byte[] labels = IdxFile.readLabels(split.equals("train") ? idx.trainLabels() : idx.testLabels(), hadoop);
+            String imagesUri = split.equals("train") ? idx.trainImages() : idx.testImages();
+            String labelsUri = split.equals("train") ? idx.trainLabels() : idx.testLabels();
+            IdxFile.Images images = IdxFile.readImages(open(imagesUri, hadoop), imagesUri);
+            byte[] labels = IdxFile.readLabels(open(labelsUri, hadoop), labelsUri);
             if (labels.length != images.count()) {
                 throw new IllegalArgumentException("task '" + task.name() + "': " + split + " has " + images.count() + " images but "
                         + labels.length + " labels");
@@ -171,5 +175,15 @@ final class Sources {
         }
         return new Listing(spark.createDataFrame(rows, RecordProcessor.RAW).repartition(Math.max(2, rows.size() / 5000)),
                 names);
+    }
+
+    /** Opens a file of any Hadoop file system for reading; failures name the URI. */
+    private static InputStream open(String uri, Configuration hadoop) {
+        Path path = new Path(URI.create(uri));
+        try {
+            return path.getFileSystem(hadoop).open(path);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot open " + uri + ": " + e.getMessage(), e);
+        }
     }
 }

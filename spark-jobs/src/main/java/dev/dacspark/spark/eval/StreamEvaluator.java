@@ -38,12 +38,10 @@ public final class StreamEvaluator {
 
     private final SparkSession spark;
     private final int batchSize;
-    private final int resolution;
 
-    public StreamEvaluator(SparkSession spark, int batchSize, int resolution) {
+    public StreamEvaluator(SparkSession spark, int batchSize) {
         this.spark = spark;
         this.batchSize = batchSize;
-        this.resolution = resolution;
     }
 
     /**
@@ -74,9 +72,8 @@ public final class StreamEvaluator {
         sc.setJobDescription(description);
         SerializableConfiguration hadoop = new SerializableConfiguration(sc.hadoopConfiguration());
         int batch = batchSize;
-        ClipImageProcessor.Config processing = ClipImageProcessor.Config.clip(resolution);
         List<Score> scores = sc.parallelize(work, work.size())
-                .mapPartitions((Iterator<Work> it) -> score(it, modelUri, classes, batch, processing, hadoop))
+                .mapPartitions((Iterator<Work> it) -> score(it, modelUri, classes, batch, hadoop))
                 .collect();
         long[] correct = new long[stream.tasks().size()];
         long[] total = new long[correct.length];
@@ -95,12 +92,12 @@ public final class StreamEvaluator {
     }
 
     private static Iterator<Score> score(Iterator<Work> it, String modelUri, List<ClassEmbeddings> classes, int batch,
-            ClipImageProcessor.Config processing, SerializableConfiguration hadoop) throws Exception {
+            SerializableConfiguration hadoop) throws Exception {
         List<Score> out = new ArrayList<>();
         TaskContext ctx = TaskContext.get();
         try (ExecutorModels.Lease lease = ExecutorModels.acquire(modelUri, ExecutorModels.device(ctx), hadoop.value(), 3_600_000);
                 NDManager m = lease.manager().newSubManager()) {
-            ClipImageProcessor processor = new ClipImageProcessor(processing);
+            ClipImageProcessor processor = new ClipImageProcessor(ClipImageProcessor.Config.forModel(lease.model().config()));
             while (it.hasNext()) {
                 Work w = it.next();
                 List<Sample> samples = ShardReader.read(List.of(w.file()), hadoop.value());

@@ -101,7 +101,7 @@ public final class RankTask implements Serializable {
             long[] shardSizes = ring.gatherLongs(new long[] {shard.size()});
             int[] sizes = Arrays.stream(shardSizes).mapToInt(Math::toIntExact).toArray();
             TaskTrainer trainer = new TaskTrainer(model, pools, memory, optimizer, new TaskTrainer.Setup(
-                    new ClipImageProcessor(ClipImageProcessor.Config.clip(spec.resolution())), spec.classTokens(),
+                    new ClipImageProcessor(ClipImageProcessor.Config.forModel(model.config())), spec.classTokens(),
                     spec.contextLength(), spec.schedule(), new BatchPlan(sizes, spec.batchPerRank(), spec.seed()),
                     List.of(shard), new int[] {rank}, spec.seed(), spec.frozenAugmentation()), ring, manager);
 

@@ -20,7 +20,7 @@ import java.util.List;
  */
 public record TrainTaskSpec(int taskIndex, String taskName, String baseCheckpoint, String memoryUri, DacConfig method,
         AdamW.Settings adamw, CosineSchedule schedule, int batchPerRank, long seed, boolean frozenAugmentation,
-        int resolution, long[] classTokens, int contextLength, List<List<String>> shardFiles, String checkpointDir,
+        long[] classTokens, int contextLength, List<List<String>> shardFiles, String checkpointDir,
         int checkpointEvery, int checksumEvery, int timeoutMillis, int failAtStep, int hangAtStep, int failRank)
         implements Serializable {
 

@@ -147,7 +147,7 @@ class ContinualJobTest {
             ZeroShotClassifier classifier = new ZeroShotClassifier(model, tokenizer, m, 8);
             for (PreparedStream.Task task : stream.tasks()) {
                 var test = ShardReader.read(task.files("test"), hadoop);
-                long correct = ZeroShotClassifier.correct(model, new ClipImageProcessor(ClipImageProcessor.Config.clip(32)), test,
+                long correct = ZeroShotClassifier.correct(model, new ClipImageProcessor(ClipImageProcessor.Config.forModel(model.config())), test,
                         classifier.classEmbeddings(task.classNames(), task.templates()), 8, m);
                 assertEquals(100.0 * correct / test.size(), last.accuracy().get(task.index()), 1e-9, task.name());
             }

@@ -137,7 +137,7 @@ class DistributedTrainerTest {
 
     static TrainTaskSpec spec(String checkpointDir, int steps, int failAtStep, int hangAtStep, DacConfig method) {
         return new TrainTaskSpec(0, "colors", checkpoint.toUri().toString(), memoryUri, method, AdamW.Settings.defaults(),
-                new CosineSchedule(2e-3, 1e-6, steps), BATCH, SEED, true, 32, classTokens, 77, shardFiles, checkpointDir,
+                new CosineSchedule(2e-3, 1e-6, steps), BATCH, SEED, true, classTokens, 77, shardFiles, checkpointDir,
                 2, 1, 5000, failAtStep, hangAtStep, 1);
     }
 

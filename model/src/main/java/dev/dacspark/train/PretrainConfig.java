@@ -1,0 +1,168 @@
+package dev.dacspark.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import dev.dacspark.clip.ClipConfig;
+import dev.dacspark.data.glyphs.GlyphMix;
+import dev.dacspark.data.glyphs.GlyphStyle;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The settings of contrastive pretraining on generated glyphs ({@code dac.pretrain}, defaults in
+ * {@code reference.conf}), typed. Errors name the key and where it was set; relative paths are relative to the
+ * config file's directory.
+ */
+public record PretrainConfig(long seed, ClipConfig model, Data data, Train train, Eval eval, Path checkpoint, Path tokenizer) {
+
+    /** The glyph stream: generator seed, image size, the category weights and styles. */
+    public record Data(long seed, int imageSize, GlyphMix mix) {}
+
+    /** Steps, batch, AdamW and its warm-up + cosine schedule, progress lines every logEvery steps. */
+    public record Train(int steps, int batchSize, double lr, double lrMin, int warmupSteps, AdamW.Settings adamw, int logEvery) {
+        public CosineSchedule schedule() {
+            return new CosineSchedule(lr, lrMin, steps, warmupSteps);
+        }
+    }
+
+    /** The zero-shot measurement after training: styles, images per class (per category and style), batch size. */
+    public record Eval(List<GlyphStyle> styles, int imagesPerClass, int batchSize) {}
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Loads a config file over the defaults. */
+    public static PretrainConfig load(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("pretrain config " + file + " does not exist");
+        }
+        Config user;
+        try {
+            user = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        return from(user, file.toAbsolutePath().getParent());
+    }
+
+    /** Reads user settings (without the defaults) whose relative paths are relative to {@code base}. */
+    public static PretrainConfig from(Config user, Path base) {
+        Config reference = ConfigFactory.defaultReference();
+        RunConfig.rejectUnknownKeys(user, reference);
+        Config c = user.withFallback(reference).resolve().getConfig("dac.pretrain");
+        try {
+            c.checkValid(reference.getConfig("dac.pretrain"));
+            if (c.getIsNull("model")) {
+                throw new IllegalArgumentException(c.origin().description()
+                        + ": dac.pretrain.model is not set: give the architecture (embed_dim, image_resolution, ...)");
+            }
+            ClipConfig model = ClipConfig.fromHocon(c.getConfig("model"));
+            Config d = c.getConfig("data");
+            Data data = new Data(d.getLong("seed"), positive(d, "image-size"), new GlyphMix(d.getDouble("digits"),
+                    d.getDouble("letters"), d.getDouble("shapes"), styles(d, "styles")));
+            Config t = c.getConfig("train");
+            int steps = positive(t, "steps");
+            int warmup = t.getInt("warmup-steps");
+            if (warmup < 0 || warmup >= steps) {
+                throw new IllegalArgumentException(t.getValue("warmup-steps").origin().description()
+                        + ": warmup-steps must be in [0, steps = " + steps + "), got " + warmup);
+            }
+            Train train = new Train(steps, positive(t, "batch-size"), t.getDouble("lr"), t.getDouble("lr-min"), warmup,
+                    new AdamW.Settings(t.getDouble("beta1"), t.getDouble("beta2"), t.getDouble("eps"), t.getDouble("weight-decay")),
+                    positive(t, "log-every"));
+            Config e = c.getConfig("eval");
+            Eval eval = new Eval(styles(e, "styles"), positive(e, "images-per-class"), positive(e, "batch-size"));
+            return new PretrainConfig(c.getLong("seed"), model, data, train, eval, path(base, c.getString("checkpoint")),
+                    path(base, c.getString("tokenizer")));
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    private static List<GlyphStyle> styles(Config c, String key) {
+        String where = c.getValue(key).origin().description() + ": " + key;
+        List<GlyphStyle> out = new ArrayList<>();
+        for (String s : c.getStringList(key)) {
+            out.add(GlyphStyle.parse(s, where));
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException(where + " is empty");
+        }
+        return List.copyOf(out);
+    }
+
+    private static int positive(Config c, String key) {
+        int v = c.getInt(key);
+        if (v < 1) {
+            throw new IllegalArgumentException(c.getValue(key).origin().description() + ": " + key + " must be positive, got " + v);
+        }
+        return v;
+    }
+
+    private static Path path(Path base, String p) {
+        Path path = Path.of(p);
+        return path.isAbsolute() || base == null ? path : base.resolve(path).normalize();
+    }
+
+    /**
+     * Everything that decides the checkpoint, as canonical JSON (fixed key order; output paths left out): what
+     * the checkpoint's metadata records and {@link #sha256()} hashes.
+     */
+    public String toJson() {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("seed", seed);
+        try {
+            n.set("model", JSON.readTree(model.toOpenAiJson()));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        ObjectNode d = n.putObject("data");
+        d.put("seed", data.seed());
+        d.put("image_size", data.imageSize());
+        d.put("digits", data.mix().digits());
+        d.put("letters", data.mix().letters());
+        d.put("shapes", data.mix().shapes());
+        ArrayNode styles = d.putArray("styles");
+        data.mix().styles().forEach(s -> styles.add(s.id()));
+        ObjectNode t = n.putObject("train");
+        t.put("steps", train.steps());
+        t.put("batch_size", train.batchSize());
+        t.put("lr", train.lr());
+        t.put("lr_min", train.lrMin());
+        t.put("warmup_steps", train.warmupSteps());
+        t.put("weight_decay", train.adamw().weightDecay());
+        t.put("beta1", train.adamw().beta1());
+        t.put("beta2", train.adamw().beta2());
+        t.put("eps", train.adamw().eps());
+        ObjectNode e = n.putObject("eval");
+        ArrayNode evalStyles = e.putArray("styles");
+        eval.styles().forEach(s -> evalStyles.add(s.id()));
+        e.put("images_per_class", eval.imagesPerClass());
+        return n.toString();
+    }
+
+    /** SHA-256 (hex) of {@link #toJson()}. */
+    public String sha256() {
+        return sha256(toJson().getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
