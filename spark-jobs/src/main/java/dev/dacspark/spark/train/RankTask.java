@@ -109,6 +109,11 @@ public final class RankTask implements Serializable {
             for (int t = start; t < spec.iterations(); t++) {
                 injectFaults(ctx, rank, t);
                 last = StepCheckpoint.Losses.of(trainer.step(t));
+                if (!Float.isFinite(last.loss())) {
+                    // never let a non-finite step reach a checkpoint: the stage fails and restarts from the last good one
+                    throw new IllegalStateException("rank " + rank + ": task '" + spec.taskName() + "': non-finite loss at step "
+                            + t + " (loss " + last.loss() + ", clip " + last.clip() + ", ago " + last.ago() + ")");
+                }
                 if (rank == 0) {
                     steps.add(1);
                 }
