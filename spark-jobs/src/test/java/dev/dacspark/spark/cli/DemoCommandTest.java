@@ -58,4 +58,40 @@ class DemoCommandTest {
         assertTrue(out.contains("report: " + report), out);
         assertTrue(Files.readString(report).contains("digits"), "the report shows the run");
     }
+
+    /**
+     * The real demo (conf/demo.conf, the shipped base model, every method; about 5 minutes on 2 cores):
+     * every trained method ends each task above the base model's zero-shot accuracy on it, and the printed
+     * table is what the run wrote.
+     */
+    @Test
+    void theShippedDemoLearnsEveryTaskAndPrintsWhatItWrote() throws Exception {
+        Path repo = Path.of(System.getProperty("repo.dir", ".."));
+        String demoConf = Files.readString(repo.resolve("conf/demo.conf")).replace("folder = \"../runs/demo\"", "folder = \"shipped\"");
+        assertTrue(demoConf.contains("folder = \"shipped\""), "conf/demo.conf names its folder");
+        Path conf = Files.writeString(dir.resolve("demo.conf"), demoConf);
+        StringWriter text = new StringWriter();
+        int code = DacSparkCli.commandLine().setOut(new PrintWriter(text)).execute("demo", "--config", conf.toString());
+        String out = text.toString();
+        assertEquals(0, code, out);
+
+        Configuration hadoop = new Configuration();
+        String run = dir.resolve("shipped/runs/demo").toUri().toString().replaceAll("/$", "");
+        RunManifest manifest = RunManifest.read(run, hadoop);
+        JsonNode methods = Storage.readJson(run + "/" + manifest.results + "/results.json", hadoop).get("methods");
+        for (String method : new String[] {"seq-lora", "dac-no-ago", "dac"}) {
+            JsonNode m = methods.get(method);
+            for (int t = 0; t < manifest.datasets.size(); t++) {
+                double zeroShot = m.get("zero_shot").get(t).asDouble();
+                double learned = m.get("accuracy").get(t).get(t).asDouble();
+                assertTrue(learned > zeroShot, method + " on '" + manifest.datasets.get(t) + "': " + learned
+                        + " after learning it, zero-shot " + zeroShot);
+            }
+            Matcher row = Pattern.compile("(?m)^" + Pattern.quote(method) + " +(\\S+) +(\\S+) +(\\S+)$").matcher(out);
+            assertTrue(row.find(), method + " row missing in the table:\n" + out);
+            assertEquals(String.format(Locale.ROOT, "%.2f", m.get("transfer").asDouble()), row.group(1), method + " Transfer");
+            assertEquals(String.format(Locale.ROOT, "%.2f", m.get("average").asDouble()), row.group(2), method + " Average");
+            assertEquals(String.format(Locale.ROOT, "%.2f", m.get("last").asDouble()), row.group(3), method + " Last");
+        }
+    }
 }
