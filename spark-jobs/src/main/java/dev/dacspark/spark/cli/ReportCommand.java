@@ -1,6 +1,7 @@
 package dev.dacspark.spark.cli;
 
 import dev.dacspark.spark.report.HtmlReport;
+import dev.dacspark.spark.storage.Storage;
 import dev.dacspark.spark.report.RunResults;
 import org.apache.hadoop.conf.Configuration;
 import picocli.CommandLine.Command;
@@ -37,7 +38,7 @@ public final class ReportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        int count = write(runs.stream().map(ReportCommand::uri).toList(), out, hadoopConfiguration());
+        int count = write(runs.stream().map(r -> Storage.location(null, r)).toList(), out, hadoopConfiguration());
         spec.commandLine().getOut().println("report of " + count + " run(s): " + out.toAbsolutePath());
         return 0;
     }
@@ -51,11 +52,6 @@ public final class ReportCommand implements Callable<Integer> {
         }
         Files.writeString(out, HtmlReport.render(results), StandardCharsets.UTF_8);
         return results.size();
-    }
-
-    /** A URI as given, or a local path made absolute. */
-    static String uri(String run) {
-        return run.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*") ? run : Path.of(run).toAbsolutePath().normalize().toUri().toString();
     }
 
     /** Hadoop's configuration plus every {@code spark.hadoop.KEY} system property as KEY, as Spark does. */

@@ -7,11 +7,11 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
+import dev.dacspark.spark.storage.Storage;
 import dev.dacspark.train.RunConfig;
 import org.apache.hadoop.conf.Configuration;
 import org.slf4j.LoggerFactory;
 
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -73,16 +73,16 @@ public record JobConfig(RunConfig run, String runId, String checkpoint, String t
                 throw new IllegalArgumentException(where(j, "run-id") + "dac.job.run-id '" + runId
                         + "' must be letters, digits, '.', '_' or '-' (it names a folder)");
             }
-            String data = uri(base, required(j, "data"));
-            String checkpoint = c.getIsNull("model.checkpoint") ? null : uri(base, c.getString("model.checkpoint"));
-            String tokenizer = c.getIsNull("model.tokenizer") ? null : uri(base, c.getString("model.tokenizer"));
+            String data = Storage.location(base, required(j, "data"));
+            String checkpoint = c.getIsNull("model.checkpoint") ? null : Storage.location(base, c.getString("model.checkpoint"));
+            String tokenizer = c.getIsNull("model.tokenizer") ? null : Storage.location(base, c.getString("model.tokenizer"));
             if (checkpoint == null) {
                 throw new IllegalArgumentException("dac.model.checkpoint is not set: point it at a CLIP checkpoint (safetensors, any URI)");
             }
             if (tokenizer == null) {
                 throw new IllegalArgumentException("dac.model.tokenizer is not set: point it at a tokenizer.json (any URI)");
             }
-            String output = uri(base, c.getString("output")) + "/" + runId;
+            String output = Storage.location(base, c.getString("output")) + "/" + runId;
             int workers = atLeast(j, "workers", 1);
             TrainSplit split = switch (j.getString("train-split")) {
                 case "auto" -> TrainSplit.AUTO;
@@ -179,17 +179,5 @@ public record JobConfig(RunConfig run, String runId, String checkpoint, String t
 
     private static String quoted(String key) {
         return "\"" + key.replace("\"", "\\\"") + "\"";
-    }
-
-    /** A URI for a location: as given when it has a scheme, else a file URI relative to {@code base}. */
-    static String uri(Path base, String location) {
-        URI u = URI.create(location.replace(" ", "%20"));
-        if (u.getScheme() != null && u.getScheme().length() > 1) {
-            return location.endsWith("/") ? location.substring(0, location.length() - 1) : location;
-        }
-        Path p = Path.of(location);
-        Path abs = p.isAbsolute() || base == null ? p.toAbsolutePath() : base.resolve(p).normalize();
-        String s = abs.toUri().toString();
-        return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
     }
 }

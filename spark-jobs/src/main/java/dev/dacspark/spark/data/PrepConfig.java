@@ -1,5 +1,6 @@
 package dev.dacspark.spark.data;
 
+import dev.dacspark.spark.storage.Storage;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
@@ -44,7 +45,7 @@ public record PrepConfig(String output, long seed, int workers, int resolution, 
 
     /** The same settings writing elsewhere. */
     public PrepConfig withOutput(String uri) {
-        return new PrepConfig(location(null, uri), seed, workers, resolution, trainShortSide, maxBadFraction, maxPixels,
+        return new PrepConfig(Storage.location(null, uri), seed, workers, resolution, trainShortSide, maxBadFraction, maxPixels,
                 progressIntervalSeconds, tasks);
     }
 
@@ -88,7 +89,7 @@ public record PrepConfig(String output, long seed, int workers, int resolution, 
                     throw new IllegalArgumentException("dac.prep.tasks: the task name '" + t.name() + "' is used twice");
                 }
             }
-            return new PrepConfig(location(base, c.getString("output")), c.getLong("seed"), positive(c, "workers"),
+            return new PrepConfig(Storage.location(base, c.getString("output")), c.getLong("seed"), positive(c, "workers"),
                     positive(c, "resolution"), positive(c, "train-short-side"), fraction(c, "max-bad-fraction"),
                     c.getLong("max-pixels"), positive(c, "progress-interval"), List.copyOf(tasks));
         } catch (ConfigException e) {
@@ -110,9 +111,9 @@ public record PrepConfig(String output, long seed, int workers, int resolution, 
         Config s = t.getConfig("source");
         String type = s.getString("type");
         Source source = switch (type) {
-            case "image-folder" -> new ImageFolder(location(base, s.getString("root")));
+            case "image-folder" -> new ImageFolder(Storage.location(base, s.getString("root")));
             case "manifest" -> {
-                String path = location(base, s.getString("path"));
+                String path = Storage.location(base, s.getString("path"));
                 String format = s.hasPath("format") ? s.getString("format") : formatOf(path, s);
                 if (!Set.of("csv", "jsonl", "parquet").contains(format)) {
                     throw new IllegalArgumentException(s.getValue(s.hasPath("format") ? "format" : "path").origin().description()
@@ -120,15 +121,15 @@ public record PrepConfig(String output, long seed, int workers, int resolution, 
                 }
                 yield new Manifest(path, format);
             }
-            case "idx" -> new Idx(location(base, s.getString("train-images")), location(base, s.getString("train-labels")),
-                    location(base, s.getString("test-images")), location(base, s.getString("test-labels")));
+            case "idx" -> new Idx(Storage.location(base, s.getString("train-images")), Storage.location(base, s.getString("train-labels")),
+                    Storage.location(base, s.getString("test-images")), Storage.location(base, s.getString("test-labels")));
             default -> throw new IllegalArgumentException(s.getValue("type").origin().description() + ": task '" + name
                     + "': source.type '" + type + "' is not one of image-folder, manifest, idx");
         };
         // classnames, or a file read by the job (it may sit on object storage), or none: the
         // image-folder directory names
         List<String> classNames = t.hasPath("classnames") ? List.copyOf(t.getStringList("classnames")) : null;
-        String classNamesFile = t.hasPath("classnames-file") ? location(base, t.getString("classnames-file")) : null;
+        String classNamesFile = t.hasPath("classnames-file") ? Storage.location(base, t.getString("classnames-file")) : null;
         Double trainFraction = null;
         if (t.hasPath("split")) {
             if (t.getValue("split").valueType() == com.typesafe.config.ConfigValueType.STRING) {
@@ -190,15 +191,5 @@ public record PrepConfig(String output, long seed, int workers, int resolution, 
             throw new IllegalArgumentException(c.getValue(key).origin().description() + ": dac.prep." + key + " must be in [0, 1], got " + v);
         }
         return v;
-    }
-
-    /** A URI as given, or a local path made absolute against the config's directory. */
-    static String location(Path base, String value) {
-        if (value.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
-            return value.endsWith("/") ? value.substring(0, value.length() - 1) : value;
-        }
-        Path p = Path.of(value);
-        String uri = (p.isAbsolute() || base == null ? p : base.resolve(p).normalize()).toAbsolutePath().toUri().toString();
-        return uri.endsWith("/") ? uri.substring(0, uri.length() - 1) : uri; // toUri() adds '/' to existing directories
     }
 }

@@ -28,6 +28,20 @@ public final class Storage {
 
     private Storage() {}
 
+    /**
+     * A location from a config or a command line as a URI without a trailing '/': as given when it has a
+     * scheme (s3a://, hdfs://, file://), else a local path, relative to {@code base} (or the working
+     * directory when base is null).
+     */
+    public static String location(java.nio.file.Path base, String value) {
+        if (value.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
+            return value.endsWith("/") ? value.substring(0, value.length() - 1) : value;
+        }
+        java.nio.file.Path p = java.nio.file.Path.of(value);
+        String uri = (p.isAbsolute() || base == null ? p : base.resolve(p).normalize()).toAbsolutePath().toUri().toString();
+        return uri.endsWith("/") ? uri.substring(0, uri.length() - 1) : uri; // toUri() adds '/' to existing directories
+    }
+
     public static Path path(String uri) {
         return new Path(URI.create(uri));
     }
@@ -58,15 +72,7 @@ public final class Storage {
         }
     }
 
-    /** Writes JSON so that readers see the old file or the new one, never a part (manifests). */
-    public static void publishJson(String uri, Object value, Configuration hadoop) {
-        try {
-            publish(uri, JSON.writeValueAsBytes(value), hadoop);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + uri + ": " + e.getMessage(), e);
-        }
-    }
-
+    /** Writes bytes so that readers see the old file or the new one, never a part (manifests). */
     public static void publish(String uri, byte[] bytes, Configuration hadoop) throws IOException {
         Path target = path(uri);
         FileSystem fs = target.getFileSystem(hadoop);
