@@ -185,4 +185,13 @@ public final class ContinualMetrics {
         m.put("per_dataset", per);
         return m;
     }
+
+    /** An accuracy row for a log line: "[92.3, 71.7, 26.9]". */
+    public static String formatRow(double[] row) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < row.length; i++) {
+            sb.append(i == 0 ? "" : ", ").append(String.format(java.util.Locale.ROOT, "%.1f", row[i]));
+        }
+        return sb.append(']').toString();
+    }
 }

@@ -82,7 +82,7 @@ public final class ContinualLearner {
                 }
                 rows.add(evaluate(model, tokenizer, processor, tasks, m));
                 LOG.info("{}: after task {}/{} '{}': accuracy {}", method.id(), t + 1, tasks.size(), task.name(),
-                        format(rows.get(rows.size() - 1)));
+                        ContinualMetrics.formatRow(rows.get(rows.size() - 1)));
             }
         }
         ContinualMetrics metrics = ContinualMetrics.of(tasks.stream().map(TaskData::name).toList(), rows.toArray(double[][]::new), true);
@@ -180,13 +180,5 @@ public final class ContinualLearner {
 
     private static String f4(float v) {
         return String.format(Locale.ROOT, "%.4f", v);
-    }
-
-    private static String format(double[] row) {
-        StringBuilder sb = new StringBuilder("[");
-        for (int i = 0; i < row.length; i++) {
-            sb.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.1f", row[i]));
-        }
-        return sb.append(']').toString();
     }
 }

@@ -27,11 +27,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -80,7 +78,6 @@ public final class ContinualJob {
         java.nio.file.Path tokenizerFile = Storage.localCopy(config.tokenizer(), hadoop);
         try (NDManager manager = NDManager.newBaseManager()) {
             StreamEvaluator evaluator = null;
-            List<Double> zeroShot = null;
             for (RunConfig.Method method : run.methods()) {
                 RunManifest.MethodState state = manifest.methods.computeIfAbsent(method.id(), k -> new RunManifest.MethodState());
                 if (state.complete) {
@@ -98,15 +95,12 @@ public final class ContinualJob {
                     if (evaluator == null) {
                         evaluator = new StreamEvaluator(spark, run.evalBatchSize());
                     }
+                    if (state.zeroShot == null) { // evaluated once per run: every method starts from the same base
+                        state.zeroShot = findZeroShot(manifest);
+                    }
                     if (state.zeroShot == null) {
-                        if (zeroShot == null) {
-                            zeroShot = findZeroShot(manifest);
-                        }
-                        if (zeroShot == null) {
-                            zeroShot = boxed(evaluator.accuracy(model, tokenizer, config.checkpoint(), stream, "evaluate zero-shot"));
-                            LOG.info("zero-shot accuracy: {}", format(zeroShot));
-                        }
-                        state.zeroShot = zeroShot;
+                        state.zeroShot = boxed(evaluator.accuracy(model, tokenizer, config.checkpoint(), stream, "evaluate zero-shot"));
+                        LOG.info("zero-shot accuracy: {}", format(state.zeroShot));
                     }
                     for (int t = state.tasks.size(); t < stream.tasks().size(); t++) {
                         PreparedStream.Task task = stream.tasks().get(t);
@@ -138,7 +132,7 @@ public final class ContinualJob {
         manifest.complete = true;
         store.commit(spark, manifest);
         Map<String, ContinualMetrics> out = new LinkedHashMap<>();
-        manifest.methods.forEach((id, s) -> out.put(id, metrics(manifest.datasets, s)));
+        manifest.methods.forEach((id, s) -> out.put(id, s.metrics(manifest.datasets)));
         LOG.info("run '{}' complete: results in {}", config.runId(), store.uri(manifest.results));
         return out;
     }
@@ -240,23 +234,12 @@ public final class ContinualJob {
         return split;
     }
 
-    static ContinualMetrics metrics(List<String> datasets, RunManifest.MethodState s) {
-        List<double[]> rows = new ArrayList<>();
-        rows.add(s.zeroShot.stream().mapToDouble(Double::doubleValue).toArray());
-        s.tasks.forEach(t -> rows.add(t.accuracy().stream().mapToDouble(Double::doubleValue).toArray()));
-        return ContinualMetrics.of(datasets, rows.toArray(double[][]::new), true);
+    private static String format(List<Double> row) {
+        return ContinualMetrics.formatRow(row.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     private static List<Double> boxed(double[] row) {
         return Arrays.stream(row).boxed().toList();
-    }
-
-    static String format(List<Double> row) {
-        StringBuilder sb = new StringBuilder("[");
-        for (int i = 0; i < row.size(); i++) {
-            sb.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.1f", row.get(i)));
-        }
-        return sb.append(']').toString();
     }
 
     static String now() {

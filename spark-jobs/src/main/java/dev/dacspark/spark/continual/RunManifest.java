@@ -41,6 +41,21 @@ public final class RunManifest {
         public List<Double> zeroShot;
         public List<TaskEntry> tasks = new ArrayList<>();
 
+        /** The accuracy matrix so far: the zero-shot row, then a row per committed task. */
+        @JsonIgnore
+        public List<List<Double>> rows() {
+            List<List<Double>> rows = new ArrayList<>();
+            rows.add(zeroShot);
+            tasks.forEach(t -> rows.add(t.accuracy()));
+            return rows;
+        }
+
+        /** Transfer / Average / Last of a complete method. */
+        public dev.dacspark.eval.ContinualMetrics metrics(List<String> datasets) {
+            return dev.dacspark.eval.ContinualMetrics.of(datasets, rows().stream()
+                    .map(r -> r.stream().mapToDouble(Double::doubleValue).toArray()).toArray(double[][]::new), true);
+        }
+
         @JsonIgnore
         public TaskEntry last() {
             return tasks.isEmpty() ? null : tasks.get(tasks.size() - 1);

@@ -75,9 +75,7 @@ final class RunResults {
         Map<String, Object> methodsJson = new LinkedHashMap<>();
         List<String> datasets = manifest.datasets;
         manifest.methods.forEach((method, state) -> {
-            List<List<Double>> rows = new ArrayList<>();
-            rows.add(state.zeroShot);
-            state.tasks.forEach(t -> rows.add(t.accuracy()));
+            List<List<Double>> rows = state.rows();
             for (int i = 0; i < rows.size(); i++) {
                 String after = i == 0 ? "zero-shot" : datasets.get(i - 1);
                 for (int j = 0; j < datasets.size(); j++) {
@@ -97,8 +95,7 @@ final class RunResults {
             m.put("zero_shot", state.zeroShot);
             m.put("accuracy", rows.subList(1, rows.size()));
             if (state.complete) {
-                ContinualMetrics cm = ContinualMetrics.of(datasets, rows.stream()
-                        .map(r -> r.stream().mapToDouble(Double::doubleValue).toArray()).toArray(double[][]::new), true);
+                ContinualMetrics cm = state.metrics(datasets);
                 Map<String, Object> all = cm.toMap();
                 for (String k : new String[] {"transfer", "average", "last", "per_dataset"}) {
                     if (all.containsKey(k)) {

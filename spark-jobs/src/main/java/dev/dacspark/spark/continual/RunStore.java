@@ -43,7 +43,7 @@ final class RunStore {
 
     /** A task's folder, relative: {@code <method>/task-NN-<name>}. */
     String taskDir(String method, int taskIndex, String name) {
-        return uri(String.format(Locale.ROOT, "%s/task-%02d-%s", method, taskIndex + 1, name)).substring(runDir.length() + 1);
+        return String.format(Locale.ROOT, "%s/task-%02d-%s", method, taskIndex + 1, name);
     }
 
     /** A new unique file name in a folder, relative to the run folder. */
