@@ -19,6 +19,6 @@ public final class Mlp extends Module {
 
     /** OpenAI CLIP's activation: x * sigmoid(1.702 x). */
     static NDArray quickGelu(NDArray x) {
-        return x.mul(Activation.sigmoid(x.mul(1.702f)));
+        return x.mul(Activation.sigmoid(Tensors.mul(x, 1.702f)));
     }
 }

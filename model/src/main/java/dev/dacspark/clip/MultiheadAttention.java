@@ -37,7 +37,7 @@ public final class MultiheadAttention extends Module {
         long n = x.getShape().get(0);
         long l = x.getShape().get(1);
         long headDim = width / heads;
-        NDArray q = splitHeads(qProj.forward(x), n, l, headDim).div((float) Math.sqrt(headDim)); // (N, H, L, hd)
+        NDArray q = Tensors.div(splitHeads(qProj.forward(x), n, l, headDim), (float) Math.sqrt(headDim)); // (N, H, L, hd)
         NDArray k = splitHeads(kProj.forward(x), n, l, headDim);
         NDArray v = splitHeads(vProj.forward(x), n, l, headDim);
         NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)); // (N, H, L, L)

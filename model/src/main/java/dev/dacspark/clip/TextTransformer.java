@@ -39,7 +39,7 @@ public final class TextTransformer extends Module {
         x = transformer.forward(x, causalMask(x.getManager(), l).toDevice(x.getDevice(), false));
         x = lnFinal.forward(x);
         NDArray eot = tokens.argMax(1); // (N)
-        NDArray rows = x.getManager().arange(0, n, 1, DataType.INT64).toDevice(x.getDevice(), false).mul(l).add(eot);
+        NDArray rows = x.getManager().arange(0, n * l, l, DataType.INT64).toDevice(x.getDevice(), false).add(eot); // i * L + eot_i
         NDArray pooled = x.reshape(n * l, -1).get(rows); // (N, width)
         return pooled.matMul(textProjection.array());
     }

@@ -87,7 +87,7 @@ public final class ZeroShotClassifier implements AutoCloseable {
 
     /** logits (N, classes) = 100 * cos(image, class) for images (N, 3, R, R). */
     public NDArray logits(NDArray images, NDArray classEmbeddings) {
-        return ClipModel.normalize(model.encodeImage(images)).matMul(classEmbeddings.transpose()).mul(100f);
+        return Tensors.mul(ClipModel.normalize(model.encodeImage(images)).matMul(classEmbeddings.transpose()), 100f);
     }
 
     /** Predicted class index per image. */

@@ -219,7 +219,7 @@ public final class ExpertPool extends Module implements Linear.Adapter {
         NDArray idx = loraA.array().getManager().create(toLongs(experts)).toDevice(loraA.array().getDevice(), false);
         NDArray a = loraA.array().get(idx);                       // (k, d_in)
         NDArray b = loraB.array().get(new ai.djl.ndarray.index.NDIndex(":, {}", idx)); // (d_out, k)
-        return b.matMul(a).mul((float) config.scaling());
+        return Tensors.mul(b.matMul(a), (float) config.scaling());
     }
 
     /** B[:, S] for the given experts (d_out x k); differentiable. */

@@ -8,6 +8,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import dev.dacspark.checkpoint.ClipCheckpoint;
 import dev.dacspark.checkpoint.SafeTensors.Tensor;
 import dev.dacspark.clip.Param;
+import dev.dacspark.clip.Tensors;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -87,13 +88,13 @@ public final class AdamW {
         double b2 = settings.beta2();
         try (NDScope scope = new NDScope()) {
             NDArray g = grad.stopGradient();
-            NDArray decayed = p.array().stopGradient().mul((float) (1 - lr * settings.weightDecay()));
-            NDArray m2 = m.mul((float) b1).add(g.mul((float) (1 - b1)));
-            NDArray v2 = v.mul((float) b2).add(g.mul(g).mul((float) (1 - b2)));
+            NDArray decayed = Tensors.mul(p.array().stopGradient(), (float) (1 - lr * settings.weightDecay()));
+            NDArray m2 = Tensors.mul(m, (float) b1).add(Tensors.mul(g, (float) (1 - b1)));
+            NDArray v2 = Tensors.mul(v, (float) b2).add(Tensors.mul(g.mul(g), (float) (1 - b2)));
             double bias1 = 1 - Math.pow(b1, t);
             double bias2Sqrt = Math.sqrt(1 - Math.pow(b2, t));
-            NDArray denom = v2.sqrt().div((float) bias2Sqrt).add((float) settings.eps());
-            NDArray updated = decayed.sub(m2.div(denom).mul((float) (lr / bias1)));
+            NDArray denom = Tensors.div(v2.sqrt(), (float) bias2Sqrt).add((float) settings.eps()); // a sum: no scalar kept
+            NDArray updated = decayed.sub(Tensors.mul(m2.div(denom), (float) (lr / bias1)));
             replace(expAvg, name, m2);
             replace(expAvgSq, name, v2);
             p.set(updated); // leaves the scope with the parameter

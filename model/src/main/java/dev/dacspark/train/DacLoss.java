@@ -2,6 +2,7 @@ package dev.dacspark.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.dacspark.clip.Tensors;
 import dev.dacspark.lora.ExpertPool;
 import dev.dacspark.lora.TaskMemory;
 
@@ -30,10 +31,10 @@ public final class DacLoss {
             }
         }
         NDManager m = logitsPerText.getManager();
-        NDArray targets = dev.dacspark.clip.Tensors.float32(m, t, new ai.djl.ndarray.types.Shape(n, n)).toDevice(logitsPerText.getDevice(), false);
+        NDArray targets = Tensors.float32(m, t, new ai.djl.ndarray.types.Shape(n, n)).toDevice(logitsPerText.getDevice(), false);
         NDArray textToImage = softCrossEntropy(logitsPerText, targets);
         NDArray imageToText = softCrossEntropy(logitsPerText.transpose(), targets.transpose());
-        return textToImage.add(imageToText).div(2f);
+        return Tensors.div(textToImage.add(imageToText), 2f);
     }
 
     /** mean over rows of -sum_j targets_ij * log_softmax(logits)_ij. */
@@ -56,6 +57,6 @@ public final class DacLoss {
             NDArray term = pool.columnsOfB(pool.mergedExperts()).transpose().matMul(p).abs().sum();
             total = total == null ? term : total.add(term);
         }
-        return total == null ? manager.zeros(new ai.djl.ndarray.types.Shape()) : total.div((float) pools.size());
+        return total == null ? manager.zeros(new ai.djl.ndarray.types.Shape()) : Tensors.div(total, pools.size());
     }
 }

@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.training.GradientCollector;
 import dev.dacspark.clip.ClipModel;
+import dev.dacspark.clip.Tensors;
 import dev.dacspark.lora.ExpertPools;
 import dev.dacspark.lora.TaskMemory;
 
@@ -47,7 +48,7 @@ public final class DacStep {
                 return new Losses(clip.getFloat(), clip.getFloat(), 0f, logitsPerText);
             }
             NDArray ago = DacLoss.agoLoss(pools.pools().values(), memory, images.getManager());
-            NDArray weightedAgo = ago.mul((float) agoWeight);
+            NDArray weightedAgo = Tensors.mul(ago, (float) agoWeight);
             gc.backward(collective.rank() == 0 ? clip.add(weightedAgo) : clip);
             return new Losses(clip.getFloat() + weightedAgo.getFloat(), clip.getFloat(), ago.getFloat(), logitsPerText);
         }
