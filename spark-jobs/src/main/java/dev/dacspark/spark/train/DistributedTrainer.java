@@ -134,22 +134,25 @@ public final class DistributedTrainer {
         }
     }
 
-    /** Logs rank 0's step count with rate and ETA while a stage runs (accumulators arrive with heartbeats). */
+    /** Logs rank 0's step count of this attempt with rate and ETA while a stage runs. */
     private AutoCloseable progress(TrainTaskSpec spec, LongAccumulator steps) {
+        StepProgress reported = StepProgress.listen(spark.sparkContext(), steps);
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "train-progress");
             t.setDaemon(true);
             return t;
         });
         long t0 = System.nanoTime();
-        long before = steps.value();
         timer.scheduleAtFixedRate(() -> {
-            long done = steps.value() - before;
+            long done = reported.steps();
             double rate = done / ((System.nanoTime() - t0) / 1e9);
             LOG.info(String.format(Locale.ROOT, "task '%s': ~%d steps this attempt of %d (%.2f it/s%s)", spec.taskName(), done,
                     spec.iterations(), rate, rate > 0 ? ", ETA " + Math.round((spec.iterations() - done) / rate) + " s" : ""));
         }, 15, 15, TimeUnit.SECONDS);
-        return timer::shutdownNow;
+        return () -> {
+            timer.shutdownNow();
+            reported.close();
+        };
     }
 
     static String rootMessage(Throwable e) {
