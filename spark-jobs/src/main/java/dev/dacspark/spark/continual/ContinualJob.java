@@ -62,6 +62,7 @@ public final class ContinualJob {
     /** Runs (or resumes) every method; returns the metrics per method. */
     public Map<String, ContinualMetrics> run() {
         PreparedStream stream = PreparedStream.read(config.data(), hadoop);
+        config.checkTaskNames(stream.names(), stream.uri());
         DistributedTrainer.checkCluster(spark, config.workers());
         int perRank = perRankBatch();
         String split = trainSplit(stream); // checks every task's shards against W

@@ -141,6 +141,16 @@ public record JobConfig(RunConfig run, String runId, String checkpoint, String t
         return taskLr.getOrDefault(task, run.train().lr());
     }
 
+    /** Refuses a dac.job.task-lr entry that names no task of the stream (a typo would silently train at dac.train.lr). */
+    public void checkTaskNames(java.util.List<String> tasks, String stream) {
+        for (String name : taskLr.keySet()) {
+            if (!tasks.contains(name)) {
+                throw new IllegalArgumentException("dac.job.task-lr." + name + ": no task of " + stream + " is called '" + name
+                        + "'; its tasks are " + tasks);
+            }
+        }
+    }
+
     /** Sets the S3 settings of this config on a Hadoop configuration. */
     public void applyTo(Configuration hadoop) {
         s3.forEach(hadoop::set);

@@ -253,6 +253,7 @@ class ContinualJobTest {
         assertRefused(runConfig("bad", dir.resolve("a-file").toUri() + "/runs", ""), "dac.output");
         assertRefused(runConfig("bad", out, "dac.job.workers = 3"), "3 training ranks need 3 executor JVMs");
         assertRefused(runConfig("bad", out, "dac.job.workers = 2, dac.train.batch-size = 3"), "dac.train.batch-size");
+        assertRefused(runConfig("bad", out, "dac.job.task-lr { shapez = 1e-3 }"), "dac.job.task-lr.shapez: no task of");
         // a task whose data went missing after prep
         Path broken = dir.resolve("broken-data");
         copyTree(dir.resolve("data"), broken);
