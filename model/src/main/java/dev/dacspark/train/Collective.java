@@ -70,7 +70,10 @@ public interface Collective {
     }
 
     /** One process: W = 1. */
-    Collective SINGLE = new Collective() {
+    Collective SINGLE = new Single();
+
+    /** The collective of one process, where every operation is the identity. */
+    class Single implements Collective {
         @Override
         public int rank() {
             return 0;
@@ -90,5 +93,5 @@ public interface Collective {
         public byte[][] allGather(byte[] local) {
             return new byte[][] {local};
         }
-    };
+    }
 }

@@ -36,27 +36,7 @@ class BackwardAfterCollectionTest {
     @Test
     void encoderGradientsAreTheSameWhenTheHeapIsCollectedBeforeBackward() {
         Map<String, float[]> undisturbed = poolGradients(Collective.SINGLE);
-        Map<String, float[]> collected = poolGradients(new Collective() {
-            @Override
-            public int rank() {
-                return 0;
-            }
-
-            @Override
-            public int worldSize() {
-                return 1;
-            }
-
-            @Override
-            public float[] sum(float[] local) {
-                return local;
-            }
-
-            @Override
-            public byte[][] allGather(byte[] local) {
-                return new byte[][] {local};
-            }
-
+        Map<String, float[]> collected = poolGradients(new Collective.Single() {
             /** Called once per tower after its forward pass, before the loss and the backward pass. */
             @Override
             public NDArray gatherRows(NDArray local) {
