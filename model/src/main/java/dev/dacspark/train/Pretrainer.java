@@ -174,7 +174,7 @@ public final class Pretrainer {
         try (ZeroShotClassifier classifier = new ZeroShotClassifier(model, tokenizer, manager, config.eval().batchSize())) {
             for (GlyphStyle style : config.eval().styles()) {
                 Map<Category, Double> row = new LinkedHashMap<>();
-                for (Category category : Category.values()) {
+                for (Category category : Category.PRETRAINED) {
                     GlyphTask task = new GlyphTask(style.id() + "-" + category.id(), category, style, 0,
                             config.eval().imagesPerClass(), heldOut);
                     row.put(category, classifier.accuracy(task.samples(Split.TEST), task.classNames(), task.templates(), processor));

@@ -23,27 +23,37 @@ public final class GlyphCaptions {
                     "an image of the digit {}."),
             Category.LETTER, List.of("a photo of the letter: \"{}\".", "a drawing of the letter {}.", "the letter {}.",
                     "a capital {}."),
-            Category.SHAPE, List.of("a photo of a {}.", "a drawing of a {}.", "a {} shape.", "an image of a {}."));
+            Category.SHAPE, List.of("a photo of a {}.", "a drawing of a {}.", "a {} shape.", "an image of a {}."),
+            Category.ROMAN, List.of("the number {}.", "a drawing of the number {}.", "an image of the number {}."),
+            Category.DICE, List.of("a photo of the number {}.", "the number {}.", "an image of the number {}."));
 
     /** The caption templates of a category, "{}" standing for the class name. */
     public static List<String> templates(Category category) {
         return TEMPLATES.get(category);
     }
 
-    /** The names a caption may give a class: a digit as "3", "three" or "3 - three"; a letter or shape by its symbol. */
+    /**
+     * The names a caption may give a class: a digit as "3", "three" or "3 - three"; a letter or shape by its symbol;
+     * a Roman numeral or a die's face by its number's word ("four" for IV and for four pips).
+     */
     public static List<String> names(GlyphClass glyph) {
-        if (glyph.category() == Category.DIGIT) {
-            return List.of(glyph.symbol(), DIGIT_WORDS.get(glyph.index()), className(glyph));
-        }
-        return List.of(glyph.symbol());
+        return switch (glyph.category()) {
+            case DIGIT -> List.of(glyph.symbol(), DIGIT_WORDS.get(glyph.index()), className(glyph));
+            case LETTER, SHAPE -> List.of(glyph.symbol());
+            case ROMAN, DICE -> List.of(className(glyph));
+        };
     }
 
     /**
      * The name zero-shot classification uses: a digit as "3 - three" (torchvision's MNIST class names, which the
-     * MTIL benchmark uses), a letter or shape by its symbol.
+     * MTIL benchmark uses), a letter or shape by its symbol, a Roman numeral or a die's face by its number's word.
      */
     public static String className(GlyphClass glyph) {
-        return glyph.category() == Category.DIGIT ? glyph.symbol() + " - " + DIGIT_WORDS.get(glyph.index()) : glyph.symbol();
+        return switch (glyph.category()) {
+            case DIGIT -> glyph.symbol() + " - " + DIGIT_WORDS.get(glyph.index());
+            case LETTER, SHAPE -> glyph.symbol();
+            case ROMAN, DICE -> DIGIT_WORDS.get(glyph.index() + 1);
+        };
     }
 
     /** {@link #className} of every class of a category, by label. */

@@ -98,6 +98,18 @@ final class GlyphFont {
                 variants(List.of(heart())), // heart
                 variants(List.of(polygon(third, 0, 2 * third, 0, 2 * third, third, 1, third, 1, 2 * third, 2 * third, 2 * third,
                         2 * third, 1, third, 1, third, 2 * third, 0, 2 * third, 0, third, third, third))))); // cross
+        List<List<List<Stroke>>> roman = new ArrayList<>();
+        for (String numeral : Category.ROMAN.symbols()) {
+            roman.add(variants(romanNumeral(numeral)));
+        }
+        VARIANTS.put(Category.ROMAN, roman);
+
+        List<List<List<Stroke>>> dice = new ArrayList<>();
+        for (int pips = 1; pips <= Category.DICE.size(); pips++) {
+            dice.add(variants(dieFace(pips)));
+        }
+        VARIANTS.put(Category.DICE, dice);
+
         for (Category c : Category.values()) {
             if (VARIANTS.get(c).size() != c.size()) {
                 throw new AssertionError(c + ": " + VARIANTS.get(c).size() + " glyphs for " + c.size() + " classes");
@@ -132,6 +144,48 @@ final class GlyphFont {
             xy.add(-(13 * StrictMath.cos(t) - 5 * StrictMath.cos(2 * t) - 2 * StrictMath.cos(3 * t) - StrictMath.cos(4 * t)) / 34 + 0.5);
         }
         return polygon(xy.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    /** A Roman numeral written left to right with bare strokes: I a bar, V two, X a cross; 0.22 apart. */
+    private static List<Stroke> romanNumeral(String numeral) {
+        List<Stroke> out = new ArrayList<>();
+        double x = 0;
+        for (char c : numeral.toCharArray()) {
+            switch (c) {
+                case 'I' -> out.add(line(x, 0, x, 1));
+                case 'V' -> {
+                    out.add(line(x, 0, x + 0.3, 1, x + 0.6, 0));
+                    x += 0.6;
+                }
+                case 'X' -> {
+                    out.add(line(x, 0, x + 0.6, 1));
+                    out.add(line(x + 0.6, 0, x, 1));
+                    x += 0.6;
+                }
+                default -> throw new AssertionError(numeral);
+            }
+            x += 0.22;
+        }
+        return out;
+    }
+
+    /** A die's face: the unit square and its pips (small rings) where a die has them. */
+    private static List<Stroke> dieFace(int pips) {
+        double[][] at = switch (pips) {
+            case 1 -> new double[][] {{0.5, 0.5}};
+            case 2 -> new double[][] {{0.27, 0.27}, {0.73, 0.73}};
+            case 3 -> new double[][] {{0.27, 0.27}, {0.5, 0.5}, {0.73, 0.73}};
+            case 4 -> new double[][] {{0.27, 0.27}, {0.73, 0.27}, {0.27, 0.73}, {0.73, 0.73}};
+            case 5 -> new double[][] {{0.27, 0.27}, {0.73, 0.27}, {0.5, 0.5}, {0.27, 0.73}, {0.73, 0.73}};
+            case 6 -> new double[][] {{0.27, 0.25}, {0.73, 0.25}, {0.27, 0.5}, {0.73, 0.5}, {0.27, 0.75}, {0.73, 0.75}};
+            default -> throw new AssertionError(pips);
+        };
+        List<Stroke> out = new ArrayList<>();
+        out.add(polygon(0, 0, 1, 0, 1, 1, 0, 1));
+        for (double[] p : at) {
+            out.add(ellipse(p[0], p[1], 0.06, 0.06));
+        }
+        return out;
     }
 
     /** The variants of a glyph class. */
