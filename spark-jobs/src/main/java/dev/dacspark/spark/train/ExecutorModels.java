@@ -25,6 +25,7 @@ import java.util.concurrent.Semaphore;
 public final class ExecutorModels {
     private static final Logger LOG = LoggerFactory.getLogger(ExecutorModels.class);
     private static final Semaphore HOLDER = new Semaphore(1, true);
+    private static final long QUIET_WAIT_MILLIS = 10_000;
     private static String loadedUri;
     private static NDManager manager;
     private static ClipModel model;
@@ -72,11 +73,14 @@ public final class ExecutorModels {
      * {@code waitMillis} for an earlier task of this JVM to release it.
      */
     public static Lease acquire(String uri, Device device, Configuration hadoop, long waitMillis) throws InterruptedException {
-        boolean free = HOLDER.tryAcquire();
-        if (!free) {
-            LOG.info("waiting (up to {} ms) for another task of this JVM to release the model", waitMillis);
+        // evaluation tasks of one JVM take turns within seconds: say so only when a wait lasts
+        long quiet = Math.min(waitMillis, QUIET_WAIT_MILLIS);
+        boolean held = HOLDER.tryAcquire(quiet, TimeUnit.MILLISECONDS);
+        if (!held) {
+            LOG.info("waiting (up to {} ms more) for another task of this JVM to release the model", waitMillis - quiet);
+            held = HOLDER.tryAcquire(waitMillis - quiet, TimeUnit.MILLISECONDS);
         }
-        if (!free && !HOLDER.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
+        if (!held) {
             throw new IllegalStateException("the executor's CLIP is still held by an earlier task of this JVM after " + waitMillis
                     + " ms (a rank of a failed attempt that has not ended); one rank per executor JVM is required");
         }
