@@ -70,22 +70,22 @@ public record PretrainConfig(long seed, ClipConfig model, Data data, Train train
             }
             ClipConfig model = ClipConfig.fromHocon(c.getConfig("model"));
             Config d = c.getConfig("data");
-            Data data = new Data(d.getLong("seed"), positive(d, "image-size"), new GlyphMix(d.getDouble("digits"),
+            Data data = new Data(d.getLong("seed"), RunConfig.positive(d, "image-size"), new GlyphMix(d.getDouble("digits"),
                     d.getDouble("letters"), d.getDouble("shapes"), styles(d, "styles")));
             Config t = c.getConfig("train");
-            int steps = positive(t, "steps");
+            int steps = RunConfig.positive(t, "steps");
             int warmup = t.getInt("warmup-steps");
             if (warmup < 0 || warmup >= steps) {
                 throw new IllegalArgumentException(t.getValue("warmup-steps").origin().description()
                         + ": warmup-steps must be in [0, steps = " + steps + "), got " + warmup);
             }
-            Train train = new Train(steps, positive(t, "batch-size"), t.getDouble("lr"), t.getDouble("lr-min"), warmup,
+            Train train = new Train(steps, RunConfig.positive(t, "batch-size"), t.getDouble("lr"), t.getDouble("lr-min"), warmup,
                     new AdamW.Settings(t.getDouble("beta1"), t.getDouble("beta2"), t.getDouble("eps"), t.getDouble("weight-decay")),
-                    positive(t, "log-every"));
+                    RunConfig.positive(t, "log-every"));
             Config e = c.getConfig("eval");
-            Eval eval = new Eval(styles(e, "styles"), positive(e, "images-per-class"), positive(e, "batch-size"));
-            return new PretrainConfig(c.getLong("seed"), model, data, train, eval, path(base, c.getString("checkpoint")),
-                    path(base, c.getString("tokenizer")));
+            Eval eval = new Eval(styles(e, "styles"), RunConfig.positive(e, "images-per-class"), RunConfig.positive(e, "batch-size"));
+            return new PretrainConfig(c.getLong("seed"), model, data, train, eval, RunConfig.path(base, c.getString("checkpoint")),
+                    RunConfig.path(base, c.getString("tokenizer")));
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
@@ -101,19 +101,6 @@ public record PretrainConfig(long seed, ClipConfig model, Data data, Train train
             throw new IllegalArgumentException(where + " is empty");
         }
         return List.copyOf(out);
-    }
-
-    private static int positive(Config c, String key) {
-        int v = c.getInt(key);
-        if (v < 1) {
-            throw new IllegalArgumentException(c.getValue(key).origin().description() + ": " + key + " must be positive, got " + v);
-        }
-        return v;
-    }
-
-    private static Path path(Path base, String p) {
-        Path path = Path.of(p);
-        return path.isAbsolute() || base == null ? path : base.resolve(path).normalize();
     }
 
     /**

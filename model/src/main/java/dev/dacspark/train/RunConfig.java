@@ -108,7 +108,8 @@ public record RunConfig(long seed, Path checkpoint, Path tokenizer, ClipCheckpoi
         }
     }
 
-    private static int positive(Config c, String key) {
+    /** An int setting that must be at least 1; the error names the file and line. Shared with {@link PretrainConfig}. */
+    static int positive(Config c, String key) {
         int v = c.getInt(key);
         if (v < 1) {
             throw new IllegalArgumentException(c.getValue(key).origin().description() + ": " + key + " must be positive, got " + v);
@@ -120,7 +121,8 @@ public record RunConfig(long seed, Path checkpoint, Path tokenizer, ClipCheckpoi
         return c.getIsNull(key) ? null : path(base, c.getString(key));
     }
 
-    private static Path path(Path base, String p) {
+    /** A configured path, relative to the config file's folder unless absolute. Shared with {@link PretrainConfig}. */
+    static Path path(Path base, String p) {
         Path path = Path.of(p);
         return path.isAbsolute() || base == null ? path : base.resolve(path).normalize();
     }
