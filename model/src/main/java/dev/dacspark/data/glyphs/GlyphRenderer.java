@@ -256,27 +256,42 @@ public final class GlyphRenderer {
 
     /** Coverage of one segment whose half-width goes from ra to rb, kept where it exceeds what is there. */
     private static void segment(double[] cover, int size, double ax, double ay, double bx, double by, double ra, double rb) {
-        double reach = Math.max(ra, rb) + 1;
-        int x0 = Math.max(0, (int) Math.floor(Math.min(ax, bx) - reach));
-        int x1 = Math.min(size - 1, (int) Math.ceil(Math.max(ax, bx) + reach));
-        int y0 = Math.max(0, (int) Math.floor(Math.min(ay, by) - reach));
-        int y1 = Math.min(size - 1, (int) Math.ceil(Math.max(ay, by) + reach));
-        double dx = bx - ax;
-        double dy = by - ay;
-        double len2 = dx * dx + dy * dy;
-        for (int y = y0; y <= y1; y++) {
-            for (int x = x0; x <= x1; x++) {
-                double px = x + 0.5 - ax;
-                double py = y + 0.5 - ay;
-                double t = len2 > 0 ? clamp((px * dx + py * dy) / len2, 0, 1) : 0;
-                double ex = px - t * dx;
-                double ey = py - t * dy;
-                double c = clamp(ra + t * (rb - ra) - Math.sqrt(ex * ex + ey * ey) + 0.5, 0, 1);
+        Segment g = new Segment(ax, ay, bx - ax, by - ay);
+        int[] box = g.pixels(Math.max(ra, rb) + 1, size);
+        for (int y = box[1]; y <= box[3]; y++) {
+            for (int x = box[0]; x <= box[2]; x++) {
+                double t = g.along(x, y);
+                double c = clamp(ra + t * (rb - ra) - g.distance(x, y, t) + 0.5, 0, 1);
                 int i = y * size + x;
                 if (c > cover[i]) {
                     cover[i] = c;
                 }
             }
+        }
+    }
+
+    /** A segment from (ax, ay) by (dx, dy), and where a pixel's centre lies from it. */
+    private record Segment(double ax, double ay, double dx, double dy) {
+        /** {x0, y0, x1, y1}: the canvas pixels within {@code reach} of the segment's bounding box. */
+        int[] pixels(double reach, int size) {
+            return new int[] {
+                    Math.max(0, (int) Math.floor(Math.min(ax, ax + dx) - reach)),
+                    Math.max(0, (int) Math.floor(Math.min(ay, ay + dy) - reach)),
+                    Math.min(size - 1, (int) Math.ceil(Math.max(ax, ax + dx) + reach)),
+                    Math.min(size - 1, (int) Math.ceil(Math.max(ay, ay + dy) + reach))};
+        }
+
+        /** Where pixel (x, y)'s centre projects onto the segment: 0 at its start, 1 at its end. */
+        double along(int x, int y) {
+            double len2 = dx * dx + dy * dy;
+            return len2 > 0 ? clamp(((x + 0.5 - ax) * dx + (y + 0.5 - ay) * dy) / len2, 0, 1) : 0;
+        }
+
+        /** The distance from pixel (x, y)'s centre to the segment's point at {@code t}. */
+        double distance(int x, int y, double t) {
+            double ex = x + 0.5 - ax - t * dx;
+            double ey = y + 0.5 - ay - t * dy;
+            return Math.sqrt(ex * ex + ey * ey);
         }
     }
 
@@ -317,24 +332,11 @@ public final class GlyphRenderer {
         for (Line line : lines) {
             for (int s = 0; s < line.segments(); s++) {
                 int j = (s + 1) % line.size();
-                double ax = line.x[s];
-                double ay = line.y[s];
-                double dx = line.x[j] - ax;
-                double dy = line.y[j] - ay;
-                double len2 = dx * dx + dy * dy;
-                double r = Math.min(reach, 2.0 * size);
-                int x0 = Math.max(0, (int) Math.floor(Math.min(ax, ax + dx) - r));
-                int x1 = Math.min(size - 1, (int) Math.ceil(Math.max(ax, ax + dx) + r));
-                int y0 = Math.max(0, (int) Math.floor(Math.min(ay, ay + dy) - r));
-                int y1 = Math.min(size - 1, (int) Math.ceil(Math.max(ay, ay + dy) + r));
-                for (int y = y0; y <= y1; y++) {
-                    for (int x = x0; x <= x1; x++) {
-                        double px = x + 0.5 - ax;
-                        double py = y + 0.5 - ay;
-                        double t = len2 > 0 ? clamp((px * dx + py * dy) / len2, 0, 1) : 0;
-                        double ex = px - t * dx;
-                        double ey = py - t * dy;
-                        double dist = Math.sqrt(ex * ex + ey * ey);
+                Segment g = new Segment(line.x[s], line.y[s], line.x[j] - line.x[s], line.y[j] - line.y[s]);
+                int[] box = g.pixels(Math.min(reach, 2.0 * size), size);
+                for (int y = box[1]; y <= box[3]; y++) {
+                    for (int x = box[0]; x <= box[2]; x++) {
+                        double dist = g.distance(x, y, g.along(x, y));
                         int i = y * size + x;
                         if (dist < d[i]) {
                             d[i] = dist;
