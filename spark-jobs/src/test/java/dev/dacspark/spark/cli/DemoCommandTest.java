@@ -39,13 +39,9 @@ class DemoCommandTest {
                   job { run-id = demo, workers = 1, checkpoint-every = 3 }
                 }
                 """);
-        StringWriter text = new StringWriter();
-        int code = DacSparkCli.commandLine().setOut(new PrintWriter(text)).execute("demo", "--config", conf.toString());
-        String out = text.toString();
-        assertEquals(0, code, out);
-
+        String out = runDemo(conf);
         Configuration hadoop = new Configuration();
-        String run = dir.resolve("demo/runs/demo").toUri().toString().replaceAll("/$", "");
+        String run = runUri("demo");
         RunManifest manifest = RunManifest.read(run, hadoop);
         assertTrue(manifest.complete);
         JsonNode dac = Storage.readJson(run + "/" + manifest.results + "/results.json", hadoop).at("/methods/dac");
@@ -71,13 +67,9 @@ class DemoCommandTest {
         String demoConf = Files.readString(repo.resolve("conf/demo.conf")).replace("folder = \"../runs/demo\"", "folder = \"shipped\"");
         assertTrue(demoConf.contains("folder = \"shipped\""), "conf/demo.conf names its folder");
         Path conf = Files.writeString(dir.resolve("demo.conf"), demoConf);
-        StringWriter text = new StringWriter();
-        int code = DacSparkCli.commandLine().setOut(new PrintWriter(text)).execute("demo", "--config", conf.toString());
-        String out = text.toString();
-        assertEquals(0, code, out);
-
+        String out = runDemo(conf);
         Configuration hadoop = new Configuration();
-        String run = dir.resolve("shipped/runs/demo").toUri().toString().replaceAll("/$", "");
+        String run = runUri("shipped");
         RunManifest manifest = RunManifest.read(run, hadoop);
         JsonNode methods = Storage.readJson(run + "/" + manifest.results + "/results.json", hadoop).get("methods");
         int unknown = 0;
@@ -104,5 +96,18 @@ class DemoCommandTest {
             assertEquals(String.format(Locale.ROOT, "%.2f", m.get("average").asDouble()), row.group(2), method + " Average");
             assertEquals(String.format(Locale.ROOT, "%.2f", m.get("last").asDouble()), row.group(3), method + " Last");
         }
+    }
+
+    /** Runs {@code dac demo --config conf}, which must succeed; what it printed. */
+    private static String runDemo(Path conf) {
+        StringWriter text = new StringWriter();
+        int code = DacSparkCli.commandLine().setOut(new PrintWriter(text)).execute("demo", "--config", conf.toString());
+        assertEquals(0, code, text.toString());
+        return text.toString();
+    }
+
+    /** The run (run id demo) that a demo with this working folder wrote. */
+    private String runUri(String folder) {
+        return dir.resolve(folder + "/runs/demo").toUri().toString().replaceAll("/$", "");
     }
 }
