@@ -1,5 +1,6 @@
 package dev.dacspark.spark.data;
 
+import dev.dacspark.spark.data.mtil.MtilDataset;
 import dev.dacspark.spark.storage.Storage;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
@@ -25,7 +26,7 @@ public record PrepConfig(String output, long seed, int workers, int resolution, 
         long maxPixels, int progressIntervalSeconds, List<TaskSource> tasks) implements Serializable {
 
     /** Where a task's images come from. */
-    public sealed interface Source extends Serializable permits ImageFolder, Manifest, Idx {}
+    public sealed interface Source extends Serializable permits ImageFolder, Manifest, Idx, Mtil {}
 
     /** root/<class>/* (split by policy), or root/train/<class>/* and root/test/<class>/* (official). */
     public record ImageFolder(String root) implements Source {}
@@ -36,18 +37,39 @@ public record PrepConfig(String output, long seed, int workers, int resolution, 
     /** MNIST-style IDX files (gzip or not). */
     public record Idx(String trainImages, String trainLabels, String testImages, String testLabels) implements Source {}
 
+    /** An MTIL dataset in its folder as distributed ({@link MtilDataset}): its own classes, order and split. */
+    public record Mtil(MtilDataset dataset, String root) implements Source {}
+
     /**
-     * One task: its source, class names (by label), templates, split policy (trainFraction null =
-     * the source's official split) and few-shot k (0 = no few-shot split).
+     * A random train / test split of a source without an official one: {@code hash} (each sample by a
+     * seeded hash of its id: stable when files are added) or {@code torch} (torch's random_split
+     * with a generator of this seed over the source's order, as the MTIL reference splits).
+     */
+    public record RandomSplit(double trainFraction, String method, long seed) implements Serializable {
+        public String describe() {
+            return method.equals("torch") ? String.format(java.util.Locale.ROOT,
+                    "torch random_split [int(%s n), n - int(%s n)], generator seed %d, over the source's order", trainFraction, trainFraction, seed)
+                    : "seeded hash of each id, train fraction " + trainFraction;
+        }
+    }
+    /**
+     * One task: its source, class names (by label), templates, split policy (null = the source's
+     * own split) and few-shot k (0 = no few-shot split).
      */
     public record TaskSource(String name, Source source, List<String> classNames, String classNamesFile,
-            List<String> templates, Double trainFraction, int shots) implements Serializable {}
+            List<String> templates, RandomSplit split, int shots) implements Serializable {}
 
     /** The same settings writing elsewhere. */
     public PrepConfig withOutput(String uri) {
         return new PrepConfig(Storage.location(null, uri), seed, workers, resolution, trainShortSide, maxBadFraction, maxPixels,
                 progressIntervalSeconds, tasks);
     }
+
+    private static final Map<String, Set<String>> SOURCE_KEYS = Map.of(
+            "image-folder", Set.of("type", "root"),
+            "manifest", Set.of("type", "path", "format"),
+            "idx", Set.of("type", "train-images", "train-labels", "test-images", "test-labels"),
+            "mtil", Set.of("type", "dataset", "root"));
 
     private static final Set<String> TASK_KEYS = Set.of("name", "source", "classnames", "classnames-file", "templates", "split", "shots");
 
@@ -110,6 +132,13 @@ public record PrepConfig(String output, long seed, int workers, int resolution, 
         }
         Config s = t.getConfig("source");
         String type = s.getString("type");
+        Set<String> sourceKeys = SOURCE_KEYS.get(type);
+        for (String key : sourceKeys == null ? Set.<String>of() : s.root().keySet()) {
+            if (!sourceKeys.contains(key)) {
+                throw new IllegalArgumentException(s.getValue(key).origin().description() + ": task '" + name + "': unknown key source."
+                        + key + "; a source of type " + type + " has " + new TreeSet<>(sourceKeys));
+            }
+        }
         Source source = switch (type) {
             case "image-folder" -> new ImageFolder(Storage.location(base, s.getString("root")));
             case "manifest" -> {
@@ -123,26 +152,36 @@ public record PrepConfig(String output, long seed, int workers, int resolution, 
             }
             case "idx" -> new Idx(Storage.location(base, s.getString("train-images")), Storage.location(base, s.getString("train-labels")),
                     Storage.location(base, s.getString("test-images")), Storage.location(base, s.getString("test-labels")));
+            case "mtil" -> {
+                MtilDataset dataset;
+                try {
+                    dataset = MtilDataset.of(s.getString("dataset"));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(s.getValue("dataset").origin().description() + ": task '" + name + "': source.dataset "
+                            + e.getMessage(), e);
+                }
+                if (t.hasPath("split")) {
+                    throw new IllegalArgumentException(t.getValue("split").origin().description() + ": task '" + name
+                            + "': an MTIL dataset is split as the benchmark splits it; remove 'split'");
+                }
+                yield new Mtil(dataset, Storage.location(base, s.getString("root")));
+            }
             default -> throw new IllegalArgumentException(s.getValue("type").origin().description() + ": task '" + name
-                    + "': source.type '" + type + "' is not one of image-folder, manifest, idx");
+                    + "': source.type '" + type + "' is not one of image-folder, manifest, idx, mtil");
         };
         // classnames, or a file read by the job (it may sit on object storage), or none: the
         // image-folder directory names
         List<String> classNames = t.hasPath("classnames") ? List.copyOf(t.getStringList("classnames")) : null;
         String classNamesFile = t.hasPath("classnames-file") ? Storage.location(base, t.getString("classnames-file")) : null;
-        Double trainFraction = null;
+        RandomSplit split = null;
         if (t.hasPath("split")) {
             if (t.getValue("split").valueType() == com.typesafe.config.ConfigValueType.STRING) {
                 if (!t.getString("split").equals("official")) {
                     throw new IllegalArgumentException(t.getValue("split").origin().description() + ": task '" + name
-                            + "': split must be 'official' or { random = FRACTION }");
+                            + "': split must be 'official' or { random = FRACTION, method = hash | torch, seed = N }");
                 }
             } else {
-                trainFraction = t.getDouble("split.random");
-                if (!(trainFraction > 0 && trainFraction < 1)) {
-                    throw new IllegalArgumentException(t.getValue("split.random").origin().description() + ": task '" + name
-                            + "': split.random is the train fraction, in (0, 1); got " + trainFraction);
-                }
+                split = randomSplit(t.getConfig("split"), name);
             }
         }
         int shots = t.hasPath("shots") ? t.getInt("shots") : 0;
@@ -159,7 +198,33 @@ public record PrepConfig(String output, long seed, int workers, int resolution, 
         if (templates.isEmpty()) {
             throw new IllegalArgumentException(where + ": task '" + name + "' has no templates");
         }
-        return new TaskSource(name, source, classNames, classNamesFile, List.copyOf(templates), trainFraction, shots);
+        return new TaskSource(name, source, classNames, classNamesFile, List.copyOf(templates), split, shots);
+    }
+
+    private static final Set<String> SPLIT_KEYS = Set.of("random", "method", "seed");
+
+    private static RandomSplit randomSplit(Config s, String task) {
+        for (String key : s.root().keySet()) {
+            if (!SPLIT_KEYS.contains(key)) {
+                throw new IllegalArgumentException(s.getValue(key).origin().description() + ": task '" + task + "': unknown split key '"
+                        + key + "'; a random split has " + new TreeSet<>(SPLIT_KEYS));
+            }
+        }
+        double fraction = s.getDouble("random");
+        if (!(fraction > 0 && fraction < 1)) {
+            throw new IllegalArgumentException(s.getValue("random").origin().description() + ": task '" + task
+                    + "': split.random is the train fraction, in (0, 1); got " + fraction);
+        }
+        String method = s.hasPath("method") ? s.getString("method") : "hash";
+        if (!method.equals("hash") && !method.equals("torch")) {
+            throw new IllegalArgumentException(s.getValue("method").origin().description() + ": task '" + task
+                    + "': split.method is hash (a seeded hash of each id) or torch (torch's random_split over the source's order); got '" + method + "'");
+        }
+        if (s.hasPath("seed") && method.equals("hash")) {
+            throw new IllegalArgumentException(s.getValue("seed").origin().description() + ": task '" + task
+                    + "': split.seed is the torch generator's seed (method = torch); the hash split uses dac.prep.seed");
+        }
+        return new RandomSplit(fraction, method, s.hasPath("seed") ? s.getLong("seed") : 42);
     }
 
     private static String formatOf(String path, Config s) {

@@ -84,7 +84,8 @@ public final class PrepJob {
 
         LongAccumulator processed = spark.sparkContext().longAccumulator("prep " + task.name() + " processed");
         LongAccumulator quarantined = spark.sparkContext().longAccumulator("prep " + task.name() + " quarantined");
-        RecordProcessor processor = new RecordProcessor(task.name(), listing.classNames(), task.trainFraction(), config.seed(),
+        Double hashSplit = task.split() != null && task.split().method().equals("hash") ? task.split().trainFraction() : null;
+        RecordProcessor processor = new RecordProcessor(task.name(), listing.classNames(), hashSplit, config.seed(),
                 config.resolution(), config.trainShortSide(), config.maxPixels(), hadoop, processed, quarantined);
         Dataset<Row> all = listing.records().mapPartitions(processor, Encoders.row(RecordProcessor.PROCESSED))
                 .persist(StorageLevel.MEMORY_AND_DISK());
@@ -123,7 +124,7 @@ public final class PrepJob {
                 writeSplit(withShards.filter(col("split").equalTo("train").and(col("class_rank").leq(task.shots()))),
                         out + "/fewshot", task.name(), "fewshot");
             }
-            Map<String, Object> meta = metadata(task, listing.classNames(), good, listed, badCount, hadoop, out);
+            Map<String, Object> meta = metadata(task, listing, good, listed, badCount, hadoop, out);
             Storage.writeJson(out + "/" + TASK_METADATA, meta, hadoop);
             return meta;
         } finally {
@@ -153,8 +154,9 @@ public final class PrepJob {
                 .write().mode(SaveMode.Overwrite).partitionBy("shard").parquet(dir);
     }
 
-    private Map<String, Object> metadata(PrepConfig.TaskSource task, List<String> classNames, Dataset<Row> good, long listed,
+    private Map<String, Object> metadata(PrepConfig.TaskSource task, Sources.Listing listing, Dataset<Row> good, long listed,
             long bad, Configuration hadoop, String out) {
+        List<String> classNames = listing.classNames();
         spark.sparkContext().setJobDescription("prep " + task.name() + ": counts and content hash");
         Map<String, long[]> perClass = new TreeMap<>();
         for (Row r : good.groupBy("split", "label").agg(count(lit(1))).collectAsList()) {
@@ -174,6 +176,7 @@ public final class PrepJob {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", task.name());
         m.put("classnames", classNames);
+        m.put("labels", listing.labels());
         m.put("templates", task.templates());
         Map<String, List<Long>> counts = new LinkedHashMap<>();
         perClass.forEach((split, c) -> counts.put(split, java.util.Arrays.stream(c).boxed().toList()));
@@ -185,7 +188,10 @@ public final class PrepJob {
         m.put("records", listed);
         m.put("quarantined", bad);
         m.put("shots", task.shots());
-        m.put("split", task.trainFraction() == null ? "official" : "random " + task.trainFraction());
+        m.put("split", listing.splitRule());
+        if (listing.official() != null) {
+            m.put("official_counts", listing.official());
+        }
         Map<String, Object> pre = new LinkedHashMap<>();
         pre.put("resolution", config.resolution());
         pre.put("train_short_side", config.trainShortSide());

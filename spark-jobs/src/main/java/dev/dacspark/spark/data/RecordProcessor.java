@@ -38,9 +38,10 @@ final class RecordProcessor implements MapPartitionsFunction<Row, Row> {
     static final StructType RAW = new StructType()
             .add("id", DataTypes.StringType, false)
             .add("path", DataTypes.StringType, true)        // a file URI, or null for inline pixels
-            .add("pixels", DataTypes.BinaryType, true)      // inline 8-bit grey pixels (IDX), or null
+            .add("pixels", DataTypes.BinaryType, true)      // inline 8-bit pixels (IDX, CIFAR), interleaved, or null
             .add("width", DataTypes.IntegerType, true)
             .add("height", DataTypes.IntegerType, true)
+            .add("channels", DataTypes.IntegerType, true)   // of inline pixels: 1 (grey) or 3 (RGB)
             .add("label", DataTypes.IntegerType, true)      // label index, or null to resolve from class
             .add("class", DataTypes.StringType, true)       // class name (manifests with named labels)
             .add("split", DataTypes.StringType, true);      // official split, or null
@@ -60,7 +61,7 @@ final class RecordProcessor implements MapPartitionsFunction<Row, Row> {
 
     private final String task;
     private final List<String> classNames;
-    private final Double trainFraction;
+    private final Double hashTrainFraction;
     private final long seed;
     private final int resolution;
     private final int trainShortSide;
@@ -69,11 +70,12 @@ final class RecordProcessor implements MapPartitionsFunction<Row, Row> {
     private final LongAccumulator processed;
     private final LongAccumulator quarantined;
 
-    RecordProcessor(String task, List<String> classNames, Double trainFraction, long seed, int resolution, int trainShortSide,
+    /** hashTrainFraction: the train fraction of a hash split for records listed without a split, else null. */
+    RecordProcessor(String task, List<String> classNames, Double hashTrainFraction, long seed, int resolution, int trainShortSide,
             long maxPixels, Configuration hadoop, LongAccumulator processed, LongAccumulator quarantined) {
         this.task = task;
         this.classNames = List.copyOf(classNames);
-        this.trainFraction = trainFraction;
+        this.hashTrainFraction = hashTrainFraction;
         this.seed = seed;
         this.resolution = resolution;
         this.trainShortSide = trainShortSide;
@@ -113,9 +115,9 @@ final class RecordProcessor implements MapPartitionsFunction<Row, Row> {
         String path = r.isNullAt(1) ? null : r.getString(1);
         String source = path != null ? path : id;
         long shardKey = Seeds.mix(seed, Seeds.of(task), Seeds.of(id), 1);
-        String split = r.isNullAt(7) ? null : r.getString(7);
-        Integer label = r.isNullAt(5) ? null : r.getInt(5);
-        String className = r.isNullAt(6) ? null : r.getString(6);
+        String split = r.isNullAt(8) ? null : r.getString(8);
+        Integer label = r.isNullAt(6) ? null : r.getInt(6);
+        String className = r.isNullAt(7) ? null : r.getString(7);
         if (label == null && className != null) {
             label = labelOf.get(className);
             if (label == null) {
@@ -126,17 +128,17 @@ final class RecordProcessor implements MapPartitionsFunction<Row, Row> {
             return bad(id, split, shardKey, source, "unknown label " + label + " (the task has " + classNames.size() + " classes)");
         }
         if (split == null) {
-            if (trainFraction == null) {
+            if (hashTrainFraction == null) {
                 return bad(id, null, shardKey, source, "no split: the source gives none and the task's split policy is 'official'");
             }
             double u = (Seeds.mix(seed, Seeds.of(task), Seeds.of(id), 0) >>> 11) * 0x1.0p-53;
-            split = u < trainFraction ? "train" : "test";
+            split = u < hashTrainFraction ? "train" : "test";
         } else if (!split.equals("train") && !split.equals("test")) {
             return bad(id, split, shardKey, source, "unknown split '" + split + "' (train or test)");
         }
         RgbImage image;
         try {
-            image = path != null ? RgbImage.decode(readFile(path), path, maxPixels) : grey(r);
+            image = path != null ? RgbImage.decode(readFile(path), path, maxPixels) : inline(r);
         } catch (IllegalArgumentException | IOException e) {
             return bad(id, split, shardKey, source, e.getMessage());
         }
@@ -167,16 +169,20 @@ final class RecordProcessor implements MapPartitionsFunction<Row, Row> {
         return bytes;
     }
 
-    /** Inline 8-bit grey pixels (IDX) as RGB. */
-    private static RgbImage grey(Row r) {
-        byte[] g = (byte[]) r.get(2);
+    /** Inline 8-bit pixels, grey (IDX) or interleaved RGB (CIFAR), as RGB. */
+    private static RgbImage inline(Row r) {
+        byte[] p = (byte[]) r.get(2);
         int w = r.getInt(3);
         int h = r.getInt(4);
+        int channels = r.getInt(5);
+        if (channels == 3) {
+            return new RgbImage(w, h, p);
+        }
         byte[] rgb = new byte[w * h * 3];
         for (int i = 0; i < w * h; i++) {
-            rgb[3 * i] = g[i];
-            rgb[3 * i + 1] = g[i];
-            rgb[3 * i + 2] = g[i];
+            rgb[3 * i] = p[i];
+            rgb[3 * i + 1] = p[i];
+            rgb[3 * i + 2] = p[i];
         }
         return new RgbImage(w, h, rgb);
     }

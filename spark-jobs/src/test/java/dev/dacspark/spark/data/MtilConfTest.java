@@ -3,6 +3,7 @@ package dev.dacspark.spark.data;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
+import dev.dacspark.spark.data.mtil.MtilDataset;
 import dev.dacspark.testing.Golden;
 import org.junit.jupiter.api.Test;
 
@@ -33,6 +34,7 @@ class MtilConfTest {
             List<String> expected = new ArrayList<>();
             mtil.get("order_" + order).forEach(n -> expected.add(n.asText()));
             assertEquals(expected.size(), c.tasks().size(), "order " + order);
+            assertEquals(MtilDataset.keys().stream().sorted().toList(), expected.stream().sorted().toList(), "the 11 datasets");
             assertTrue(c.output().endsWith("prepared-order-" + order + "-shots-5"), c.output());
             for (int i = 0; i < expected.size(); i++) {
                 JsonNode ds = mtil.get("datasets").get(expected.get(i));
@@ -42,15 +44,18 @@ class MtilConfTest {
                 ds.get("templates").forEach(x -> templates.add(x.asText()));
                 assertEquals(templates, t.templates(), t.name());
                 if (ds.get("classnames").isArray()) {
-                    assertEquals(ds.get("classnames").size(), t.classNames().size(), t.name());
-                    assertNull(t.classNamesFile());
+                    List<String> names = new ArrayList<>();
+                    ds.get("classnames").forEach(x -> names.add(x.asText()));
+                    assertEquals(names, t.classNames(), t.name());
                 } else {
-                    assertEquals("s3a://bench/mtil/" + t.name() + "/classnames.txt", t.classNamesFile());
+                    assertNull(t.classNames(), t.name() + ": the dataset's own names");
                 }
-                boolean random = ds.get("split").asText().contains("80/20");
-                assertEquals(random ? 0.8 : null, t.trainFraction(), t.name() + ": " + ds.get("split").asText());
+                assertNull(t.classNamesFile(), t.name());
+                assertNull(t.split(), t.name() + ": the dataset's own split (" + ds.get("split").asText() + ")");
                 assertEquals(5, t.shots());
-                assertEquals(new PrepConfig.ImageFolder("s3a://bench/mtil/" + t.name()), t.source());
+                MtilDataset d = MtilDataset.of(expected.get(i));
+                assertEquals(new PrepConfig.Mtil(d, d.folderUnder("s3a://bench/mtil")), t.source(), "each dataset in its folder as distributed");
+                assertEquals(d, MtilDataset.order(order).get(i), "MtilDataset's order " + order);
             }
         }
     }

@@ -197,9 +197,71 @@ class PrepJobTest {
 
         e = assertThrows(IllegalArgumentException.class, () -> config(out, 1,
                 "{ name = x, source { type = folder, root = a }, templates = [\"{}\"] }"));
-        assertTrue(e.getMessage().contains("source.type 'folder' is not one of image-folder, manifest, idx"), e.getMessage());
+        assertTrue(e.getMessage().contains("source.type 'folder' is not one of image-folder, manifest, idx, mtil"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> config(out, 1,
+                "{ name = x, source { type = mtil, dataset = Cifar10, root = a }, templates = [\"{}\"] }"));
+        assertTrue(e.getMessage().contains("'Cifar10' is not an MTIL dataset; they are [Aircraft, Caltech101"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> config(out, 1,
+                "{ name = x, source { type = mtil, dataset = DTD, root = a }, templates = [\"{}\"], split = official }"));
+        assertTrue(e.getMessage().contains("an MTIL dataset is split as the benchmark splits it; remove 'split'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> config(out, 1,
+                "{ name = x, source { type = image-folder, root = a, format = csv }, templates = [\"{}\"] }"));
+        assertTrue(e.getMessage().contains("unknown key source.format; a source of type image-folder has [root, type]"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> config(out, 1,
                 "{ name = x, source { type = image-folder, root = a }, templates = [\"{}\"], shotz = 3 }"));
         assertTrue(e.getMessage().contains("unknown task key 'shotz'"), e.getMessage());
+    }
+
+    static final List<String> DIGITS = List.of("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine");
+
+    /** Handwritten-digit folders zero ... nine (sorted: eight, five, four, ...), 2 images each. */
+    static Path digitFolders(Path root) throws IOException {
+        for (int d = 0; d < 10; d++) {
+            for (int i = 0; i < 2; i++) {
+                PrepFixtures.write(root.resolve(DIGITS.get(d)).resolve(i + ".png"), PrepFixtures.image(20 + d, 20, java.awt.Color.GRAY, "png"));
+            }
+        }
+        return root;
+    }
+
+    @Test
+    void classNamesInLabelOrderAreMatchedToTheirFolders(@TempDir Path out) throws IOException {
+        Path root = digitFolders(out.resolve("digits"));
+        String names = DIGITS.stream().map(n -> "\"" + n + "\"").collect(Collectors.joining(", "));
+        new PrepJob(spark, config(out.resolve("ok"), 1, "{ name = digits, source { type = image-folder, root = \"" + root.toUri()
+                + "\" }, classnames = [" + names + "], templates = [\"{}\"], split { random = 0.5 } }")).run();
+        for (String split : List.of("train", "test")) {
+            for (Row r : rows(out.resolve("ok/digits").resolve(split))) {
+                String folder = ((String) r.getAs("id")).split("/")[0];
+                assertEquals(DIGITS.indexOf(folder), (int) r.getAs("label"), r.getAs("id") + ": the label of its folder's name");
+            }
+        }
+        JsonNode labels = new ObjectMapper().readTree(out.resolve("ok/digits/_task.json").toFile()).get("labels");
+        assertEquals("{\"label\":2,\"name\":\"two\",\"folder\":\"two\"}", labels.get(2).toString());
+
+        // the same names with one of them not a folder name: by position 'eight' would be named 'zero'; refused, with the table
+        String wrong = DIGITS.stream().map(n -> "\"" + (n.equals("nine") ? "9" : n) + "\"").collect(Collectors.joining(", "));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new PrepJob(spark, config(out.resolve("bad"), 1,
+                "{ name = digits, source { type = image-folder, root = \"" + root.toUri() + "\" }, classnames = [" + wrong
+                        + "], templates = [\"{}\"], split { random = 0.5 } }")).run());
+        assertTrue(e.getMessage().contains("look like the folder names in another order") && e.getMessage().contains("folder -> label -> name")
+                && e.getMessage().contains("eight -> 0 -> zero"), e.getMessage());
+    }
+
+    @Test
+    void torchSplitOfAnImageFolderIsRandomSplitOverImageFolderOrder(@TempDir Path out) throws IOException {
+        Path root = out.resolve("six");
+        for (String cls : List.of("b", "a")) {
+            for (int i = 0; i < 6; i++) {
+                PrepFixtures.write(root.resolve(cls).resolve("img" + i + ".png"), PrepFixtures.image(20, 20 + i, java.awt.Color.RED, "png"));
+            }
+        }
+        new PrepJob(spark, config(out.resolve("p"), 1, "{ name = six, source { type = image-folder, root = \"" + root.toUri()
+                + "\" }, templates = [\"{}\"], split { random = 0.8, method = torch, seed = 42 } }")).run();
+        // ImageFolder order: a/img0..a/img5, b/img0..b/img5; torch.randperm(12, seed 42) = [6, 8, 1, 7, 0, 2, 10, 11, 4 | 3, 5, 9]
+        Set<String> test = rows(out.resolve("p/six/test")).stream().map(r -> (String) r.getAs("id")).collect(Collectors.toSet());
+        assertEquals(Set.of("a/img3.png", "a/img5.png", "b/img3.png"), test);
+        JsonNode meta = new ObjectMapper().readTree(out.resolve("p/six/_task.json").toFile());
+        assertTrue(meta.get("split").asText().contains("torch random_split"), meta.get("split").asText());
     }
 }
