@@ -3,6 +3,7 @@ package dev.dacspark.spark.data;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
+import dev.dacspark.spark.continual.JobConfig;
 import dev.dacspark.spark.data.mtil.MtilDataset;
 import dev.dacspark.testing.Golden;
 import org.junit.jupiter.api.Test;
@@ -11,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -57,6 +59,23 @@ class MtilConfTest {
                 assertEquals(new PrepConfig.Mtil(d, d.folderUnder("s3a://bench/mtil")), t.source(), "each dataset in its folder as distributed");
                 assertEquals(d, MtilDataset.order(order).get(i), "MtilDataset's order " + order);
             }
+        }
+    }
+
+    @Test
+    void trainConfigsReadThePreparedStreamWithThePublishedSettings() {
+        for (String order : List.of("I", "II")) {
+            Path conf = REPO.resolve("conf").resolve(order.equals("I") ? "mtil-train.conf" : "mtil-train-order-II.conf");
+            JobConfig job = JobConfig.from(ConfigFactory.parseString("mtil.root = \"s3a://bench/mtil\", CLIP = \"s3a://bench/clip\"")
+                    .withFallback(ConfigFactory.parseFile(conf.toFile())), conf.getParent());
+            assertEquals("mtil-order-" + order + "-shots-5", job.runId());
+            assertEquals(load(order.equals("I") ? "mtil.conf" : "mtil-order-II.conf").output(), job.data(), "the prep output of the same order");
+            assertEquals("s3a://bench/clip", job.checkpoint());
+            assertEquals(order.equals("I") ? Map.of() : Map.ofEntries(Map.entry("stanfordcars", 2e-3), Map.entry("food", 2e-3),
+                    Map.entry("mnist", 1e-3), Map.entry("oxfordpet", 2e-3), Map.entry("flowers", 2e-3), Map.entry("sun397", 2e-3),
+                    Map.entry("aircraft", 3e-3), Map.entry("caltech101", 2e-3), Map.entry("dtd", 2e-3), Map.entry("eurosat", 1e-3),
+                    Map.entry("cifar100", 3e-3)),
+                    job.taskLr());
         }
     }
 }
