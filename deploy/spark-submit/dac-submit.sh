@@ -23,27 +23,30 @@
 #                          (default: the cluster settings' spark.executor.cores)
 #   --executor-memory SIZE, --driver-memory SIZE
 #   --cpu                  no GPU: leaves out the GPU resource settings, and libtorch defaults to the cpu flavour
-#   --cluster-conf FILE    the Spark settings (default: conf/spark-gpu-cluster.conf of this checkout)
+#   --cluster-conf FILE    the Spark settings all platforms share (default: conf/spark-gpu-cluster.conf of this checkout)
+#   --platform-conf FILE   the platform's part of them (default: conf/platforms/emr.conf for yarn, k8s.conf for
+#                          k8s://, standalone.conf for spark://, of this checkout)
 #   --conf KEY=VALUE       any further Spark setting; wins over the cluster settings and this script's own
 #   --dry-run              print the spark-submit command instead of running it
 #
-# Settings: every `key = value` line of the cluster settings file becomes --conf key=value (the file is the single
-# source; see conf/spark-gpu-cluster.conf), then this script adds:
-#   - the JVM flags of conf/jvm.options, inlined into spark.driver.extraJavaOptions and
-#     spark.executor.extraJavaOptions, so no node needs the file;
+# Settings: every `key = value` line of the cluster settings file, then of the platform's part, becomes
+# --conf key=value (the files are the single source; see conf/spark-gpu-cluster.conf and conf/platforms/; only the
+# master's platform part is passed), then this script adds:
 #   - executors: spark.executor.instances (and spark.cores.max on standalone, which sizes applications by cores);
 #   - GPUs on YARN: deploy/gpu/discover-gpus.sh shipped with --files and used as ./discover-gpus.sh (YARN puts
-#     --files in each container's working directory); on Kubernetes the settings' path must exist in the image,
-#     and spark.executor.resource.gpu.vendor=nvidia.com is added; on standalone the Workers find the GPUs
-#     (SPARK_WORKER_OPTS="-Dspark.worker.resource.gpu.amount=N -Dspark.worker.resource.gpu.discoveryScript=...");
+#     --files in each container's working directory); on Kubernetes the part's path must exist in the image; on
+#     standalone the Workers find the GPUs (see conf/platforms/standalone.conf);
 #   - DJL and MKL variables: DJL_OFFLINE, DJL_CACHE_DIR, PYTORCH_VERSION, PYTORCH_FLAVOR, PYTORCH_LIBRARY_PATH and
 #     MKL_CBWR, when set in this script's environment, override the settings' spark.executorEnv.* values, and go
 #     to the driver too (its environment in client mode, spark.yarn.appMasterEnv.* or spark.kubernetes.driverEnv.*
 #     in cluster mode). Choose libtorch with PYTORCH_FLAVOR (e.g. cu128, downloaded by DJL into DJL_CACHE_DIR, which
-#     must be on local disk) or PYTORCH_LIBRARY_PATH (an installed libtorch of version PYTORCH_VERSION).
+#     must be on local disk; each platform's part gives one) or PYTORCH_LIBRARY_PATH (an installed libtorch of
+#     version PYTORCH_VERSION).
+# No Java options: Spark adds the flags it needs on Java 17 itself, and the platform's own (spark.*.defaultJavaOptions)
+# stay; --conf spark.driver.extraJavaOptions=... and spark.executor.extraJavaOptions=... add yours to them.
 #
 # Needs bash 4 and SPARK_HOME (a Spark 3.5 distribution for Scala 2.12). Exit status 2: bad usage, or a missing
-# SPARK_HOME, jar, config or settings file; otherwise spark-submit's.
+# SPARK_HOME, jar, config or settings file; otherwise spark-submit's (the job's exit status in client mode).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -67,7 +70,7 @@ case "$1" in
 esac
 
 CONFIG="" MASTER="${DAC_MASTER:-}" DEPLOY_MODE="" JAR="${DAC_JAR:-}" EXECUTORS=2 EXECUTOR_CORES=""
-EXECUTOR_MEMORY="" DRIVER_MEMORY="" CPU=0 CLUSTER_CONF="$ROOT/conf/spark-gpu-cluster.conf" DRY_RUN=0
+EXECUTOR_MEMORY="" DRIVER_MEMORY="" CPU=0 CLUSTER_CONF="$ROOT/conf/spark-gpu-cluster.conf" PLATFORM_CONF="" DRY_RUN=0
 USER_CONF=() JOB_ARGS=()
 
 value() { # the value of option $1, or a clear error when it is missing
@@ -90,6 +93,7 @@ while [[ $# -gt 0 ]]; do
     --driver-memory) DRIVER_MEMORY="$(value "$@")"; shift 2 ;;
     --cpu) CPU=1; shift ;;
     --cluster-conf) CLUSTER_CONF="$(value "$@")"; shift 2 ;;
+    --platform-conf) PLATFORM_CONF="$(value "$@")"; shift 2 ;;
     --conf)
       conf="$(value "$@")"
       [[ "$conf" == *=* ]] || fail "--conf needs KEY=VALUE, not '$conf'"
@@ -109,15 +113,15 @@ SPARK_SUBMIT="$SPARK_HOME/bin/spark-submit"
 [[ -f "$CONFIG" ]] || fail "config file not found: $CONFIG"
 CONFIG="$(cd "$(dirname "$CONFIG")" && pwd)/$(basename "$CONFIG")"
 [[ -f "$CLUSTER_CONF" ]] || fail "cluster settings not found: $CLUSTER_CONF"
-JVM_OPTIONS_FILE="$ROOT/conf/jvm.options"
-[[ -f "$JVM_OPTIONS_FILE" ]] || fail "JVM options not found: $JVM_OPTIONS_FILE"
 [[ -n "$MASTER" ]] || fail "--master is required: yarn, k8s://https://HOST:PORT or spark://HOST:PORT (or set DAC_MASTER)"
 case "$MASTER" in
-  yarn) KIND=yarn ;;
-  k8s://*) KIND=k8s ;;
-  spark://*) KIND=standalone ;;
+  yarn) KIND=yarn PLATFORM=emr ;;
+  k8s://*) KIND=k8s PLATFORM=k8s ;;
+  spark://*) KIND=standalone PLATFORM=standalone ;;
   *) fail "unsupported master '$MASTER': expected yarn, k8s://https://HOST:PORT or spark://HOST:PORT" ;;
 esac
+PLATFORM_CONF="${PLATFORM_CONF:-$ROOT/conf/platforms/$PLATFORM.conf}"
+[[ -f "$PLATFORM_CONF" ]] || fail "platform settings not found: $PLATFORM_CONF"
 if [[ -z "$DEPLOY_MODE" ]]; then
   [[ "$KIND" == standalone ]] && DEPLOY_MODE=client || DEPLOY_MODE=cluster
 fi
@@ -153,35 +157,35 @@ unset_conf() {
   unset "SETTING[$1]"
 }
 
-# the cluster settings file: flat `key = value` lines (a HOCON subset), # comments, values optionally "quoted"
-line_no=0
-while IFS= read -r line || [[ -n "$line" ]]; do
-  line_no=$((line_no + 1))
-  [[ "$line" =~ ^[[:space:]]*(#.*)?$ ]] && continue
-  [[ "$line" =~ ^[[:space:]]*([A-Za-z0-9_.-]+)[[:space:]]*[=:][[:space:]]*(.*)$ ]] \
-    || fail "$CLUSTER_CONF:$line_no: expected 'key = value', got: $line"
-  key="${BASH_REMATCH[1]}" raw="${BASH_REMATCH[2]}"
-  if [[ "$raw" =~ ^\"([^\"]*)\"[[:space:]]*(#.*)?$ ]]; then
-    val="${BASH_REMATCH[1]}"
-  else
-    val="${raw%%#*}"
-    val="${val%"${val##*[![:space:]]}"}"
-    [[ -n "$val" && "$val" != *\"* ]] || fail "$CLUSTER_CONF:$line_no: '$key' needs a value (quote values with spaces or #)"
-  fi
-  set_conf "$key" "$val"
-done < "$CLUSTER_CONF"
+# a settings file: flat `key = value` lines (a HOCON subset), # comments, values optionally "quoted"
+read_settings() {
+  local file="$1" line line_no=0 key raw val
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    line_no=$((line_no + 1))
+    [[ "$line" =~ ^[[:space:]]*(#.*)?$ ]] && continue
+    [[ "$line" =~ ^[[:space:]]*([A-Za-z0-9_.-]+)[[:space:]]*[=:][[:space:]]*(.*)$ ]] \
+      || fail "$file:$line_no: expected 'key = value', got: $line"
+    key="${BASH_REMATCH[1]}" raw="${BASH_REMATCH[2]}"
+    if [[ "$raw" =~ ^\"([^\"]*)\"[[:space:]]*(#.*)?$ ]]; then
+      val="${BASH_REMATCH[1]}"
+    else
+      val="${raw%%#*}"
+      val="${val%"${val##*[![:space:]]}"}"
+      [[ -n "$val" && "$val" != *\"* ]] || fail "$file:$line_no: '$key' needs a value (quote values with spaces or #)"
+    fi
+    set_conf "$key" "$val"
+  done < "$file"
+}
+read_settings "$CLUSTER_CONF"
+read_settings "$PLATFORM_CONF"
 
 if [[ "$CPU" == 1 ]]; then
   for key in "${KEYS[@]}"; do
     [[ "$key" == spark.executor.resource.gpu.* || "$key" == spark.task.resource.gpu.* ]] && unset_conf "$key"
   done
   set_conf spark.executorEnv.PYTORCH_FLAVOR cpu
-  unset_conf spark.executorEnv.DJL_CACHE_DIR # the GPU nodes' local disk; DJL's default (~/.djl.ai) elsewhere
 fi
 
-JVM_FLAGS="$(grep -v '^[[:space:]]*\(#\|$\)' "$JVM_OPTIONS_FILE" | tr '\n' ' ' | sed 's/ *$//')"
-set_conf spark.driver.extraJavaOptions "$JVM_FLAGS"
-set_conf spark.executor.extraJavaOptions "$JVM_FLAGS"
 if [[ -n "$EXECUTOR_CORES" ]]; then
   set_conf spark.executor.cores "$EXECUTOR_CORES"
 fi
@@ -191,13 +195,9 @@ set_conf spark.executor.instances "$EXECUTORS"
 [[ "$KIND" != standalone ]] || set_conf spark.cores.max "$((EXECUTORS * SETTING[spark.executor.cores]))"
 
 FILES=("$CONFIG")
-if [[ "$CPU" == 0 ]]; then
-  case "$KIND" in
-    yarn)
-      FILES+=("$ROOT/deploy/gpu/discover-gpus.sh")
-      set_conf spark.executor.resource.gpu.discoveryScript ./discover-gpus.sh ;;
-    k8s) set_conf spark.executor.resource.gpu.vendor nvidia.com ;;
-  esac
+if [[ "$CPU" == 0 && "$KIND" == yarn ]]; then
+  FILES+=("$ROOT/deploy/gpu/discover-gpus.sh")
+  set_conf spark.executor.resource.gpu.discoveryScript ./discover-gpus.sh
 fi
 
 for var in "${DJL_VARIABLES[@]}"; do

@@ -2,17 +2,16 @@ package dev.dacspark.deploy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dacspark.spark.cli.DacSparkJarTask;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -58,18 +57,15 @@ class DatabricksJobTest {
     }
 
     @Test
-    void sparkSettingsFitTheTrainer() throws IOException {
+    void sparkSettingsFitTheTrainer() {
         Map<String, String> conf = strings(cluster.get("spark_conf"));
         int workers = cluster.get("num_workers").asInt();
-        // Databricks runs one executor per worker and finds its GPUs itself (its own discovery script)
+        // Databricks runs one executor per worker and gives it the worker's GPUs itself
         TrainerSettings.assertFit("databricks/job.json", conf, "spark://databricks", workers, true);
-        TrainerSettings.assertFollowsClusterConf("databricks/job.json", merged(conf), Set.of("spark.executor.resource.gpu.amount",
-                "spark.executor.resource.gpu.discoveryScript", "spark.executor.cores", "spark.task.cpus",
-                "spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions"));
-        String flags = Files.readAllLines(Scripts.repo().resolve("conf/jvm.options")).stream().map(String::strip)
-                .filter(l -> !l.isEmpty() && !l.startsWith("#")).collect(Collectors.joining(" "));
-        assertEquals(flags, conf.get("spark.driver.extraJavaOptions"), "conf/jvm.options, inlined");
-        assertEquals(flags, conf.get("spark.executor.extraJavaOptions"), "conf/jvm.options, inlined");
+        TrainerSettings.assertFollowsClusterConf("databricks/job.json", merged(conf), "databricks", Set.of("spark.executor.resource.gpu.amount",
+                "spark.executor.cores", "spark.task.cpus"));
+        TrainerSettings.assertOnlyItsPlatformsPathsAndJavaOptions("databricks/job.json", merged(conf), "databricks");
+        assertTrue(merged(conf).get("spark.executorEnv.DJL_CACHE_DIR").startsWith("/local_disk0/"), "DJL's cache on the workers' local disk");
     }
 
     /** spark_conf plus spark_env_vars as the spark.executorEnv.* they stand for (they reach the driver and every executor). */
@@ -95,9 +91,14 @@ class DatabricksJobTest {
         assertTrue(runId.contains("{{job.run_id}}"), runId);
     }
 
+    /** The task's main class is the entry that runs in the cluster's driver JVM (DatabricksJarTaskTest runs it so). */
+    @Test
+    void theTaskRunsTheJarTaskEntryOnTheClustersSession() {
+        assertEquals(DacSparkJarTask.class.getName(), task.get("spark_jar_task").get("main_class_name").asText());
+    }
+
     @Test
     void theJarAndTheConfigComeFromAVolumeOrS3() {
-        assertEquals(JobArguments.MAIN_CLASS, task.get("spark_jar_task").get("main_class_name").asText());
         String jar = task.get("libraries").get(0).get("jar").asText();
         assertTrue(jar.matches("(/Volumes/|s3://).*-job\\.jar"), "the shaded job jar from a volume or S3: " + jar);
         List<String> params = parameters();

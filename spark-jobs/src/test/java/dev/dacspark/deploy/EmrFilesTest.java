@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -78,9 +80,8 @@ class EmrFilesTest {
         }
         int executors = Integer.parseInt(after(submit, "--num-executors"));
         TrainerSettings.assertFit("emr", settings, "yarn", executors, true);
-        TrainerSettings.assertFollowsClusterConf("emr/configurations.json", settings, Set.of("spark.executor.cores", "spark.task.cpus",
-                "spark.executorEnv.DJL_CACHE_DIR"));
-        assertEquals("/mnt/djl-cache", settings.get("spark.executorEnv.DJL_CACHE_DIR"), "DJL's cache on the instance store");
+        TrainerSettings.assertFollowsClusterConf("emr/configurations.json", settings, "emr", Set.of("spark.executor.cores", "spark.task.cpus"));
+        TrainerSettings.assertOnlyItsPlatformsPathsAndJavaOptions("emr/configurations.json", settings, "emr");
         assertEquals("false", properties("spark").get("maximizeResourceAllocation"), "executor sizes are set here");
         // cluster deploy mode: the driver (YARN's application master) gets DJL's variables too
         settings.forEach((k, v) -> {
@@ -126,15 +127,10 @@ class EmrFilesTest {
         String discovery = spark.get("spark.executor.resource.gpu.discoveryScript");
         assertTrue(commands.contains("aws s3 cp s3://bucket/dac-spark/deploy/gpu/discover-gpus.sh " + discovery), commands::toString);
         assertTrue(commands.contains("chmod 755 " + discovery), commands::toString);
-        for (String key : List.of("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions")) {
-            String options = spark.get(key);
-            assertTrue(options.startsWith("@"), key + " reads the installed conf/jvm.options: " + options);
-            assertTrue(commands.contains("aws s3 cp s3://bucket/dac-spark/conf/jvm.options " + options.substring(1)), commands::toString);
-        }
         assertTrue(commands.contains("mkdir -p " + spark.get("spark.executorEnv.DJL_CACHE_DIR")), commands::toString);
-        // what it copies from the artifacts prefix is what this repository has at those paths
+        assertTrue(commands.contains("chmod 1777 " + spark.get("spark.executorEnv.DJL_CACHE_DIR")), "writable by YARN's user: " + commands);
+        // what it copies from the artifacts prefix is what this repository has at that path
         assertTrue(Files.isRegularFile(Scripts.repo().resolve("deploy/gpu/discover-gpus.sh")));
-        assertTrue(Files.isRegularFile(Scripts.repo().resolve("conf/jvm.options")));
     }
 
     @Test
@@ -202,6 +198,73 @@ class EmrFilesTest {
         for (String terminate : List.of("Terminate", onFailure)) {
             assertTrue(states.get(terminate).get("Resource").asText().endsWith(":elasticmapreduce:terminateCluster.sync"),
                     "the cluster is terminated on both paths: " + terminate);
+        }
+    }
+
+    /**
+     * EMR_DefaultRole_V2 (EMR's managed policy) acts only on resources tagged for it: the cluster, its subnet and its
+     * security groups, which the execution's input names (the schedule gives them). And a cluster that the execution
+     * left running (stopped or timed out before it terminated the cluster) ends itself once idle.
+     */
+    @Test
+    void theClusterIsTaggedForTheManagedPoliciesInTheGivenSubnetAndEndsWhenIdle() throws IOException {
+        JsonNode states = stateMachine.get("States");
+        JsonNode cluster = states.get(stateMachine.get("StartAt").asText()).get("Arguments");
+        assertEquals("EMR_DefaultRole_V2", cluster.get("ServiceRole").asText());
+        Map<String, String> tags = new TreeMap<>();
+        cluster.get("Tags").forEach(t -> tags.put(t.get("Key").asText(), t.get("Value").asText()));
+        assertEquals("true", tags.get("for-use-with-amazon-emr-managed-policies"), "the tag EMR_DefaultRole_V2 requires: " + tags);
+
+        JsonNode input = JSON.readTree(JSON.readTree(Scripts.deploy("emr/schedule.json").toFile()).get("Target").get("Input").asText());
+        for (String field : List.of("Ec2SubnetId", "EmrManagedMasterSecurityGroup", "EmrManagedSlaveSecurityGroup")) {
+            String value = cluster.get("Instances").path(field).asText();
+            Matcher parameter = Pattern.compile("\\{% \\$states\\.input\\.(\\w+) %}").matcher(value);
+            assertTrue(parameter.matches(), field + " comes from the execution's input: " + value);
+            assertTrue(input.path(parameter.group(1)).asText().matches("(subnet|sg)-\\w+"), "the schedule's input gives " + parameter.group(1) + ": " + input);
+        }
+
+        int idle = cluster.path("AutoTerminationPolicy").path("IdleTimeout").asInt();
+        assertTrue(idle >= 60 && idle <= 7 * 24 * 3600, "an idle timeout (AutoTerminationPolicy.IdleTimeout) in EMR's range, 60 s to 7 days: " + idle);
+        JsonNode retry = states.get("Train").get("Retry").get(0);
+        double longestWait = retry.get("IntervalSeconds").asDouble()
+                * Math.pow(retry.path("BackoffRate").asDouble(2), retry.get("MaxAttempts").asInt() - 1);
+        assertTrue(idle > longestWait, "the cluster outlives the wait before a retry of the step (" + longestWait + " s): " + idle);
+    }
+
+    /**
+     * What Step Functions calls for each EMR integration (AWS's "IAM policies for calling Amazon EMR"): the EMR
+     * actions, and the EventBridge rule (with events:PutTargets, PutRule, DescribeRule) that a .sync integration
+     * watches. addStep.sync cancels the step (CancelSteps) when the execution is stopped.
+     */
+    static final Map<String, List<String>> PERMISSIONS = Map.of(
+            "arn:aws:states:::elasticmapreduce:createCluster.sync", List.of("elasticmapreduce:RunJobFlow",
+                    "elasticmapreduce:DescribeCluster", "elasticmapreduce:TerminateJobFlows", "StepFunctionsGetEventForEMRRunJobFlowRule"),
+            "arn:aws:states:::elasticmapreduce:addStep.sync", List.of("elasticmapreduce:AddJobFlowSteps", "elasticmapreduce:DescribeStep",
+                    "elasticmapreduce:CancelSteps", "StepFunctionsGetEventForEMRAddJobFlowStepsRule"),
+            "arn:aws:states:::elasticmapreduce:terminateCluster.sync", List.of("elasticmapreduce:TerminateJobFlows",
+                    "elasticmapreduce:DescribeCluster", "StepFunctionsGetEventForEMRTerminateJobFlowsRule"));
+
+    @Test
+    void theReadmesIamListHasEveryActionTheStateMachineUses() throws IOException {
+        String readme = Files.readString(Scripts.deploy("emr/README.md"));
+        int start = readme.indexOf("\n## IAM");
+        assertTrue(start >= 0, "deploy/emr/README.md has an IAM section");
+        int end = readme.indexOf("\n## ", start + 1);
+        String iam = readme.substring(start, end < 0 ? readme.length() : end);
+        List<String> needed = new ArrayList<>(List.of("iam:PassRole", "events:PutTargets", "events:PutRule", "events:DescribeRule",
+                "states:StartExecution"));
+        JsonNode cluster = stateMachine.get("States").get(stateMachine.get("StartAt").asText()).get("Arguments");
+        needed.add(cluster.get("ServiceRole").asText());
+        needed.add(cluster.get("JobFlowRole").asText());
+        stateMachine.get("States").fields().forEachRemaining(state -> {
+            if (state.getValue().get("Type").asText().equals("Task")) {
+                String resource = state.getValue().get("Resource").asText();
+                assertTrue(PERMISSIONS.containsKey(resource), state.getKey() + " uses " + resource + ": add what it calls here and to the README");
+                needed.addAll(PERMISSIONS.get(resource));
+            }
+        });
+        for (String name : needed) {
+            assertTrue(iam.contains("`" + name + "`"), "deploy/emr/README.md's IAM section lacks `" + name + "`");
         }
     }
 

@@ -79,10 +79,14 @@ final class StandaloneCluster implements AutoCloseable {
         }
     }
 
-    /** The environment of a spark-submit against this cluster: its SPARK_HOME and classpath, and this JVM's java. */
+    /**
+     * The environment of a spark-submit against this cluster: its SPARK_HOME and classpath, this JVM's java, and this
+     * machine's DJL cache (DJL's default, where the tests' libtorch is) instead of conf/platforms/standalone.conf's.
+     */
     Map<String, String> submitEnvironment() {
         return Map.of("SPARK_HOME", sparkHome.toString(), "SPARK_DIST_CLASSPATH", System.getProperty("java.class.path"),
-                "JAVA_HOME", System.getProperty("java.home"), "SPARK_LOCAL_IP", "127.0.0.1");
+                "JAVA_HOME", System.getProperty("java.home"), "SPARK_LOCAL_IP", "127.0.0.1",
+                "DJL_CACHE_DIR", System.getenv().getOrDefault("DJL_CACHE_DIR", Path.of(System.getProperty("user.home"), ".djl.ai").toString()));
     }
 
     /** The Master's and the Worker's logs, for failure messages. */

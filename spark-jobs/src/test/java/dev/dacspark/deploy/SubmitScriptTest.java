@@ -85,11 +85,6 @@ class SubmitScriptTest {
         return new Submitted(options, conf, List.of(argv).subList(i, argv.length), submittedEnv);
     }
 
-    private static String jvmFlags() throws IOException {
-        return Files.readAllLines(Scripts.repo().resolve("conf/jvm.options")).stream().map(String::strip)
-                .filter(l -> !l.isEmpty() && !l.startsWith("#")).collect(Collectors.joining(" "));
-    }
-
     @Test
     void gpuJobOnYarnCarriesTheClusterSettings() throws IOException {
         Submitted s = submit(Map.of(), "train", "--config", config.toString(), "--master", "yarn", "--executors", "4",
@@ -104,10 +99,9 @@ class SubmitScriptTest {
         TrainerSettings.assertFit("dac-submit.sh on YARN", s.conf(), "yarn", 4, true);
         assertEquals("4", s.conf().get("spark.executor.instances"));
         assertEquals("./discover-gpus.sh", s.conf().get("spark.executor.resource.gpu.discoveryScript"));
-        assertEquals(jvmFlags(), s.conf().get("spark.driver.extraJavaOptions"));
-        assertEquals(jvmFlags(), s.conf().get("spark.executor.extraJavaOptions"));
-        TrainerSettings.assertFollowsClusterConf("dac-submit.sh on YARN", s.conf(), Set.of("spark.executor.resource.gpu.discoveryScript",
-                "spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions"));
+        TrainerSettings.assertFollowsClusterConf("dac-submit.sh on YARN", s.conf(), "emr", Set.of("spark.executor.resource.gpu.discoveryScript"));
+        TrainerSettings.assertOnlyItsPlatformsPathsAndJavaOptions("dac-submit.sh on YARN", s.conf(), "emr");
+        assertTrue(s.conf().keySet().stream().noneMatch(k -> k.endsWith("JavaOptions")), "Java options left to the platform: " + s.conf());
         // the driver (the YARN application master in cluster mode) gets DJL's variables too
         for (String v : DJL_VARIABLES) {
             assertEquals(s.conf().get("spark.executorEnv." + v), s.conf().get("spark.yarn.appMasterEnv." + v), v);
@@ -123,6 +117,14 @@ class SubmitScriptTest {
         assertEquals("cluster", s.options().get("--deploy-mode"));
         assertEquals("nvidia.com", s.conf().get("spark.executor.resource.gpu.vendor"));
         TrainerSettings.assertFit("dac-submit.sh on Kubernetes", s.conf(), "k8s://https://10.0.0.1:6443", 2, true);
+        TrainerSettings.assertFollowsClusterConf("dac-submit.sh on Kubernetes", s.conf(), "k8s", Set.of());
+        TrainerSettings.assertOnlyItsPlatformsPathsAndJavaOptions("dac-submit.sh on Kubernetes", s.conf(), "k8s");
+        // DJL's cache is on an emptyDir volume that the driver's pod and each executor's pod mount
+        String cache = s.conf().get("spark.executorEnv.DJL_CACHE_DIR");
+        assertEquals(cache, s.conf().get("spark.kubernetes.driverEnv.DJL_CACHE_DIR"));
+        for (String pod : List.of("driver", "executor")) {
+            assertEquals(cache, s.conf().get("spark.kubernetes." + pod + ".volumes.emptyDir.djl-cache.mount.path"), pod);
+        }
         assertEquals("/opt/libtorch/lib", s.conf().get("spark.executorEnv.PYTORCH_LIBRARY_PATH"), "the environment's libtorch");
         assertEquals("/opt/libtorch/lib", s.conf().get("spark.kubernetes.driverEnv.PYTORCH_LIBRARY_PATH"));
         assertEquals(List.of("local:///opt/dac-spark/dac-spark-jobs-job.jar", "eval", "--config", "run.conf", "--checkpoint",
@@ -140,13 +142,29 @@ class SubmitScriptTest {
         assertEquals("6", s.conf().get("spark.cores.max"), "standalone sizes an application by cores: 3 executors of 2");
         assertEquals("300s", s.conf().get("spark.barrier.sync.timeout"), "--conf wins over the cluster settings");
         assertEquals("cpu", s.conf().get("spark.executorEnv.PYTORCH_FLAVOR"));
-        assertFalse(s.conf().containsKey("spark.executorEnv.DJL_CACHE_DIR"), "DJL's default cache off GPU nodes");
+        TrainerSettings.assertOnlyItsPlatformsPathsAndJavaOptions("dac-submit.sh --cpu on standalone", s.conf(), "standalone");
+        assertEquals(TrainerSettings.clusterConf("standalone").get("spark.executorEnv.DJL_CACHE_DIR"), s.conf().get("spark.executorEnv.DJL_CACHE_DIR"),
+                "the standalone part's cache");
         assertEquals("true", s.conf().get("spark.executorEnv.DJL_OFFLINE"), "the environment's value wins");
         assertEquals("true", s.env().get("DJL_OFFLINE"), "client mode: the driver runs with the same DJL settings");
         assertEquals("cpu", s.env().get("PYTORCH_FLAVOR"));
         assertEquals(List.of(jar.toString(), "prep", "--config", config.toString()), s.application(),
                 "client mode: the driver reads the config where it is");
         JobArguments.assertAccepted("dac-submit.sh prep", s.application().subList(1, s.application().size()));
+    }
+
+    /** --platform-conf replaces the master's part (another YARN cluster than EMR, with its own paths); the environment wins over both. */
+    @Test
+    void anotherPlatformPartReplacesTheMastersPart() throws IOException {
+        Path part = Files.writeString(dir.resolve("my-yarn.conf"), "spark.executorEnv.DJL_CACHE_DIR = ./djl-cache\n");
+        Submitted s = submit(Map.of(), "train", "--config", config.toString(), "--master", "yarn", "--jar", jar.toString(),
+                "--platform-conf", part.toString());
+        assertEquals("./djl-cache", s.conf().get("spark.executorEnv.DJL_CACHE_DIR"));
+        assertEquals("./djl-cache", s.conf().get("spark.yarn.appMasterEnv.DJL_CACHE_DIR"));
+        assertTrue(s.conf().values().stream().noneMatch(v -> v.startsWith("/mnt/") || v.startsWith("/opt/dac-spark/")), "nothing of emr.conf: " + s.conf());
+        s = submit(Map.of("DJL_CACHE_DIR", "/data/djl"), "train", "--config", config.toString(), "--master", "yarn", "--jar", jar.toString(),
+                "--platform-conf", part.toString());
+        assertEquals("/data/djl", s.conf().get("spark.executorEnv.DJL_CACHE_DIR"));
     }
 
     @Test
@@ -182,6 +200,10 @@ class SubmitScriptTest {
         Path broken = Files.writeString(dir.resolve("broken.conf"), "spark.task.cpus = 8\nnot a setting\n");
         assertError(broken + ":2: expected 'key = value'", Map.of(), "prep", "--config", conf, "--master", "yarn", "--jar", j,
                 "--cluster-conf", broken.toString());
+        assertError(broken + ":2: expected 'key = value'", Map.of(), "prep", "--config", conf, "--master", "yarn", "--jar", j,
+                "--platform-conf", broken.toString());
+        assertError("platform settings not found: " + dir.resolve("none.conf"), Map.of(), "prep", "--config", conf, "--master", "yarn",
+                "--jar", j, "--platform-conf", dir.resolve("none.conf").toString());
     }
 
     private void assertError(String message, Map<String, String> env, String... args) {

@@ -5,15 +5,19 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValue;
 import dev.dacspark.spark.train.DistributedTrainer;
 import org.apache.spark.SparkConf;
+import org.apache.spark.launcher.JavaModuleOptions;
 import org.apache.spark.network.util.JavaUtils;
 
 import java.math.BigDecimal;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,14 +25,57 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 final class TrainerSettings {
     private TrainerSettings() {}
 
-    /** conf/spark-gpu-cluster.conf, read as HOCON (what the file is), flattened to Spark keys. */
-    static Map<String, String> clusterConf() {
-        Config c = ConfigFactory.parseFile(Scripts.repo().resolve("conf/spark-gpu-cluster.conf").toFile()).resolve();
+    /** The platforms that conf/platforms/ has a part of the settings for. */
+    static final List<String> PLATFORMS = List.of("databricks", "emr", "k8s", "standalone");
+
+    /** A settings file of conf/, read as HOCON (what the files are), flattened to Spark keys. */
+    private static Map<String, String> read(String file) {
+        Config c = ConfigFactory.parseFile(Scripts.repo().resolve("conf").resolve(file).toFile()).resolve();
         Map<String, String> out = new TreeMap<>();
         for (Map.Entry<String, ConfigValue> e : c.entrySet()) {
             out.put(e.getKey(), String.valueOf(e.getValue().unwrapped()));
         }
+        assertFalse(out.isEmpty(), "conf/" + file + " is missing or empty");
         return out;
+    }
+
+    /** The settings of {@code platform}: conf/spark-gpu-cluster.conf (the shared part), then conf/platforms/PLATFORM.conf. */
+    static Map<String, String> clusterConf(String platform) {
+        Map<String, String> out = read("spark-gpu-cluster.conf");
+        out.putAll(read("platforms/" + platform + ".conf"));
+        return out;
+    }
+
+    /**
+     * Asserts that {@code settings}, made for {@code platform}, hold no path of another platform's part (one that
+     * its own settings do not have as well), no Databricks path outside Databricks, and leave the Java options to
+     * the platform: no spark.*.defaultJavaOptions (the platform's own), and no flag in spark.*.extraJavaOptions that
+     * Spark's launcher adds itself.
+     */
+    static void assertOnlyItsPlatformsPathsAndJavaOptions(String where, Map<String, String> settings, String platform) {
+        Map<String, String> own = clusterConf(platform);
+        for (String other : PLATFORMS) {
+            if (!other.equals(platform)) {
+                read("platforms/" + other + ".conf").values().stream().filter(v -> v.startsWith("/") && !own.containsValue(v))
+                        .forEach(path -> {
+                            Pattern inValue = Pattern.compile("(^|[\\s,:=@])" + Pattern.quote(path) + "($|[/\\s,:])");
+                            settings.forEach((k, v) -> assertFalse(inValue.matcher(v).find(), where + ": " + k + " = " + v + " is " + other + "'s path"));
+                        });
+            }
+        }
+        if (!platform.equals("databricks")) {
+            settings.forEach((k, v) -> assertFalse(v.contains("/local_disk0") || v.contains("/databricks/"), where + ": " + k + " = " + v
+                    + " is a Databricks path"));
+        }
+        for (String process : List.of("driver", "executor")) {
+            assertFalse(settings.containsKey("spark." + process + ".defaultJavaOptions"),
+                    where + ": spark." + process + ".defaultJavaOptions would replace the platform's own");
+            String extra = settings.getOrDefault("spark." + process + ".extraJavaOptions", "");
+            for (String flag : JavaModuleOptions.defaultModuleOptions().split(" ")) {
+                assertFalse(List.of(extra.split("\\s+")).contains(flag),
+                        where + ": spark." + process + ".extraJavaOptions has " + flag + ", which Spark adds itself");
+            }
+        }
     }
 
     /**
@@ -75,14 +122,14 @@ final class TrainerSettings {
     }
 
     /**
-     * Asserts that {@code settings} carry conf/spark-gpu-cluster.conf's value for each of its keys, except the keys
-     * {@code platformSpecific} names (the platform's own paths, instance sizes or mechanisms).
+     * Asserts that {@code settings} carry the value of {@code platform}'s settings ({@link #clusterConf}) for each of
+     * their keys, except the keys {@code platformSpecific} names (instance sizes, or what the platform does itself).
      */
-    static void assertFollowsClusterConf(String where, Map<String, String> settings, Set<String> platformSpecific) {
-        for (Map.Entry<String, String> e : clusterConf().entrySet()) {
+    static void assertFollowsClusterConf(String where, Map<String, String> settings, String platform, Set<String> platformSpecific) {
+        for (Map.Entry<String, String> e : clusterConf(platform).entrySet()) {
             if (!platformSpecific.contains(e.getKey())) {
                 assertEquals(normal(e.getValue()), normal(settings.get(e.getKey())),
-                        where + ": " + e.getKey() + " differs from conf/spark-gpu-cluster.conf");
+                        where + ": " + e.getKey() + " differs from conf/spark-gpu-cluster.conf with conf/platforms/" + platform + ".conf");
             }
         }
     }

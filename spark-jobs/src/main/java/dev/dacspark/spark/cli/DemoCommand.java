@@ -22,7 +22,6 @@ import dev.dacspark.spark.continual.ContinualJob;
 import dev.dacspark.spark.continual.JobConfig;
 import dev.dacspark.spark.data.PrepConfig;
 import dev.dacspark.spark.data.PrepJob;
-import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -123,16 +122,13 @@ public final class DemoCommand implements Callable<Integer> {
                 """, folder.resolve("data").toUri(), job.workers(), demo.getInt("image-size"), demo.getInt("image-size"), prepTasks)),
                 null);
 
-        SparkSession spark = LocalSpark.session("dac-spark demo", master);
         Map<String, ContinualMetrics> results;
-        try {
-            new PrepJob(spark, prep).run();
+        try (LocalSpark.Session session = LocalSpark.session("dac-spark demo", master)) {
+            new PrepJob(session.spark(), prep).run();
             out.printf("demo: prepared in %.0f s; training %s on %d task(s) ...%n", (System.nanoTime() - t0) / 1e9,
                     job.run().methods().stream().map(m -> m.id()).toList(), tasks.size());
             out.flush();
-            results = new ContinualJob(spark, job).run();
-        } finally {
-            spark.stop();
+            results = new ContinualJob(session.spark(), job).run();
         }
         Path report = folder.resolve("report.html");
         ReportCommand.write(List.of(job.runDir()), report, new org.apache.hadoop.conf.Configuration());

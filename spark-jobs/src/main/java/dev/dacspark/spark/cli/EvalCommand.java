@@ -43,8 +43,8 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         JobConfig job = JobConfig.load(config);
         String uri = checkpoint != null ? checkpoint : job.checkpoint();
-        SparkSession spark = LocalSpark.session("dac-spark eval", master);
-        try (NDManager m = NDManager.newBaseManager()) {
+        try (LocalSpark.Session session = LocalSpark.session("dac-spark eval", master); NDManager m = NDManager.newBaseManager()) {
+            SparkSession spark = session.spark();
             job.applyTo(spark.sparkContext().hadoopConfiguration());
             Configuration hadoop = spark.sparkContext().hadoopConfiguration();
             PreparedStream stream = PreparedStream.read(job.data(), hadoop);
@@ -63,8 +63,6 @@ public final class EvalCommand implements Callable<Integer> {
             }
             out.printf(Locale.ROOT, "  %-20s %6.2f%n", "mean", mean);
             out.flush();
-        } finally {
-            spark.stop();
         }
         return 0;
     }

@@ -12,12 +12,35 @@ import java.util.Map;
 public final class LocalSpark {
     private LocalSpark() {}
 
+    /** A command's session; {@link #close} stops it only when the command started it. */
+    public record Session(SparkSession spark, boolean startedHere) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (startedHere) {
+                spark.stop();
+            }
+        }
+    }
+
     /**
-     * The session of a command: under spark-submit the master and settings come from spark-submit
-     * ({@code master} null); otherwise an embedded master ({@code master}, default local[*]), where
-     * {@code local-cluster[N,1,MB]} starts N executor JVMs on this machine (see {@link #localCluster}).
+     * The session of a command. A session already running in this JVM (a Databricks JAR task's, see
+     * {@link DacSparkJarTask}) is used as it is, whatever {@code master} says, and left running. Otherwise a new one:
+     * under spark-submit the master and settings come from spark-submit ({@code master} null); else an embedded
+     * master ({@code master}, default local[*]), where {@code local-cluster[N,1,MB]} starts N executor JVMs on this
+     * machine (see {@link #localCluster}).
      */
-    public static SparkSession session(String app, String master) {
+    public static Session session(String app, String master) {
+        scala.Option<SparkSession> running = SparkSession.getActiveSession();
+        if (running.isEmpty()) {
+            running = SparkSession.getDefaultSession();
+        }
+        if (running.isDefined() && !running.get().sparkContext().isStopped()) {
+            return new Session(running.get(), false);
+        }
+        return new Session(start(app, master), true);
+    }
+
+    private static SparkSession start(String app, String master) {
         String submitted = System.getProperty("spark.master");
         if (master == null && submitted != null) {
             return SparkSession.builder().appName(app).getOrCreate();

@@ -2,7 +2,6 @@ package dev.dacspark.spark.cli;
 
 import dev.dacspark.spark.data.PrepConfig;
 import dev.dacspark.spark.data.PrepJob;
-import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -29,12 +28,9 @@ public final class PrepCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrepConfig prep = PrepConfig.load(config);
-        SparkSession spark = LocalSpark.session("dac-spark prep", master);
-        try {
-            Map<String, Object> manifest = new PrepJob(spark, prep).run();
+        try (LocalSpark.Session session = LocalSpark.session("dac-spark prep", master)) {
+            Map<String, Object> manifest = new PrepJob(session.spark(), prep).run();
             spec.commandLine().getOut().println("prepared " + ((Map<?, ?>) manifest.get("tasks")).size() + " task(s) in " + prep.output());
-        } finally {
-            spark.stop();
         }
         return 0;
     }

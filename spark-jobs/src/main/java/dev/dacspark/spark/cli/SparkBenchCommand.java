@@ -1,7 +1,6 @@
 package dev.dacspark.spark.cli;
 
 import dev.dacspark.spark.bench.ImageBenchmark;
-import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -35,22 +34,16 @@ public final class SparkBenchCommand implements Callable<Integer> {
             return 0;
         }
         if (which.equals("train-split")) {
-            SparkSession cluster = LocalSpark.session("dac-spark train-step split", "local-cluster[2,1,2048]");
-            try {
-                new dev.dacspark.spark.bench.TrainSplitBenchmark(spec.commandLine().getOut(), 20, 4).run(cluster);
-            } finally {
-                cluster.stop();
+            try (LocalSpark.Session cluster = LocalSpark.session("dac-spark train-step split", "local-cluster[2,1,2048]")) {
+                new dev.dacspark.spark.bench.TrainSplitBenchmark(spec.commandLine().getOut(), 20, 4).run(cluster.spark());
             }
             return 0;
         }
         if (!which.equals("images")) {
             throw new IllegalArgumentException("unknown benchmark '" + which + "'; known: images, allreduce, train-split");
         }
-        SparkSession spark = LocalSpark.session("dac-spark image benchmark", master);
-        try {
-            new ImageBenchmark(count, spec.commandLine().getOut()).run(spark);
-        } finally {
-            spark.stop();
+        try (LocalSpark.Session session = LocalSpark.session("dac-spark image benchmark", master)) {
+            new ImageBenchmark(count, spec.commandLine().getOut()).run(session.spark());
         }
         return 0;
     }

@@ -4,7 +4,6 @@ import dev.dacspark.cli.TrainLocalCommand;
 import dev.dacspark.eval.ContinualMetrics;
 import dev.dacspark.spark.continual.ContinualJob;
 import dev.dacspark.spark.continual.JobConfig;
-import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -36,14 +35,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         JobConfig job = JobConfig.load(config, runId);
-        SparkSession spark = LocalSpark.session("dac-spark train " + job.runId(), master);
-        try {
-            Map<String, ContinualMetrics> results = new ContinualJob(spark, job).run();
+        try (LocalSpark.Session session = LocalSpark.session("dac-spark train " + job.runId(), master)) {
+            Map<String, ContinualMetrics> results = new ContinualJob(session.spark(), job).run();
             TrainLocalCommand.print(spec.commandLine().getOut(), results);
             spec.commandLine().getOut().println("results: " + job.runDir());
             spec.commandLine().getOut().flush();
-        } finally {
-            spark.stop();
         }
         return 0;
     }
