@@ -101,7 +101,7 @@ public final class MtilCheck {
     /** The results as one table, then the problems, one per line. */
     public static String format(List<Result> results) {
         StringBuilder sb = new StringBuilder();
-        String row = "%-13s %-8s %7s %7s %7s %9s %10s %-9s%n";
+        String row = "%-13s %-8s %7s %7s %7s %11s %10s %s%n";
         sb.append(String.format(Locale.ROOT, row, "dataset", "folder", "classes", "train", "test", "official", "unreadable", "result"));
         for (Result r : results) {
             sb.append(String.format(Locale.ROOT, row, r.dataset().key, r.present() ? "present" : "MISSING",

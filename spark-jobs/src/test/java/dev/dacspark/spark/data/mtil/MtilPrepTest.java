@@ -149,6 +149,14 @@ class MtilPrepTest {
         assertTrue(pet.problems().stream().anyMatch(p -> p.contains("1 image(s) that the splits list are missing") && p.contains("Abyssinian_10.jpg")),
                 pet.problems().toString());
         assertTrue(report.contains("MISSING") && report.contains("Food: missing"), report);
+        // the command: the same table, exit 1
+        java.io.StringWriter printed = new java.io.StringWriter();
+        picocli.CommandLine cli = dev.dacspark.spark.cli.DacSparkCli.commandLine();
+        cli.setOut(new java.io.PrintWriter(printed));
+        cli.setErr(new java.io.PrintWriter(new java.io.StringWriter()));
+        assertEquals(1, cli.execute("mtil", "check", "--root", root.toUri().toString(), "--order", "II", "--sample", "5"));
+        assertTrue(printed.toString().startsWith("dataset ") && printed.toString().contains("Food: missing: no folder"), printed.toString());
+        assertTrue(printed.toString().indexOf("StanfordCars ") < printed.toString().indexOf("CIFAR100 "), "order II lists StanfordCars first");
     }
 
     @Test
