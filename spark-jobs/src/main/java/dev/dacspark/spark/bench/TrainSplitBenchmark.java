@@ -11,6 +11,7 @@ import dev.dacspark.lora.DacConfig;
 import dev.dacspark.spark.data.PrepConfig;
 import dev.dacspark.spark.data.PrepJob;
 import dev.dacspark.spark.train.DistributedTrainer;
+import dev.dacspark.spark.train.FaultInjector;
 import dev.dacspark.spark.train.RankTask;
 import dev.dacspark.spark.train.TrainTaskSpec;
 import dev.dacspark.train.AdamW;
@@ -79,9 +80,11 @@ public final class TrainSplitBenchmark {
                 spark.sparkContext().master());
         for (int world : new int[] {1, 2}) {
             List<List<String>> rankFiles = world == 1 ? List.of(List.copyOf(concat(shards))) : shards;
-            TrainTaskSpec spec = new TrainTaskSpec(0, "bench", checkpoint.toUri().toString(), null, DacConfig.defaults(),
-                    AdamW.Settings.defaults(), new CosineSchedule(2e-3, 1e-6, steps), batch, 7, false, tokens, 77, rankFiles,
-                    dir.resolve("ckpt-w" + world).toUri().toString(), steps, steps, 60_000, -1, -1, 0);
+            TrainTaskSpec spec = new TrainTaskSpec(new TrainTaskSpec.Task(0, "bench", 7, tokens, 77),
+                    new TrainTaskSpec.Start(checkpoint.toUri().toString(), null),
+                    new TrainTaskSpec.Training(DacConfig.defaults(), AdamW.Settings.defaults(), new CosineSchedule(2e-3, 1e-6, steps), batch,
+                            false), rankFiles, new TrainTaskSpec.Checkpoints(dir.resolve("ckpt-w" + world).toUri().toString(), steps, steps,
+                            60_000), FaultInjector.NONE);
             RankTask.Report r = new DistributedTrainer(spark, 1).train(spec);
             TaskTrainer.Timings t = r.timings();
             out.printf(Locale.ROOT, "W=%d: %.3f s/step = data %.3f + communication %.3f + compute %.3f (rank 0, %d steps)%n", world,

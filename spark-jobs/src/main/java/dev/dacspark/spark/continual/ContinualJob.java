@@ -15,6 +15,7 @@ import dev.dacspark.lora.TaskMemory;
 import dev.dacspark.spark.eval.StreamEvaluator;
 import dev.dacspark.spark.storage.Storage;
 import dev.dacspark.spark.train.DistributedTrainer;
+import dev.dacspark.spark.train.FaultInjector;
 import dev.dacspark.spark.train.RankTask;
 import dev.dacspark.spark.train.StepCheckpoint;
 import dev.dacspark.spark.train.TrainTaskSpec;
@@ -43,17 +44,20 @@ import java.util.SplittableRandom;
 public final class ContinualJob {
     private static final Logger LOG = LoggerFactory.getLogger(ContinualJob.class);
 
-    /** Test hook: runs before each task's merged checkpoint is written (e.g. to stop the object store). */
-    static volatile Runnable beforeCheckpointWrite = () -> {};
-
     private final SparkSession spark;
     private final JobConfig config;
     private final Configuration hadoop;
     private final RunStore store;
+    private final JobEvents events;
 
     public ContinualJob(SparkSession spark, JobConfig config) {
+        this(spark, config, JobEvents.NONE);
+    }
+
+    public ContinualJob(SparkSession spark, JobConfig config, JobEvents events) {
         this.spark = spark;
         this.config = config;
+        this.events = events;
         config.applyTo(spark.sparkContext().hadoopConfiguration());
         this.hadoop = spark.sparkContext().hadoopConfiguration();
         this.store = new RunStore(config.runDir(), hadoop);
@@ -120,10 +124,7 @@ public final class ContinualJob {
                             LOG.info("{}: committed task {}/{} '{}': accuracy {} | {} of {} task trainings left, ETA {}", method.id(),
                                     t + 1, stream.tasks().size(), task.name(), format(entry.accuracy()), total - done - trainedNow,
                                     total, Progress.duration(Math.round(perTask * (total - done - trainedNow))));
-                            if (config.haltAfterTask() == t + 1) {
-                                LOG.warn("test hook: ending the driver JVM after committing task {}", t + 1);
-                                Runtime.getRuntime().halt(3);
-                            }
+                            events.afterCommit(method.id(), t + 1);
                         }
                     }
                     tokenizer.close();
@@ -151,11 +152,13 @@ public final class ContinualJob {
         long[] classTokens = tokenizer.encodeBatch(task.classNames().stream().map(c -> ZeroShotClassifier.prompt(template, c)).toList());
         RunConfig.Train train = config.run().train();
         String memoryUri = state.last() == null || state.last().memory() == null ? null : store.uri(state.last().memory());
-        TrainTaskSpec spec = new TrainTaskSpec(t, task.name(), modelUri, memoryUri, adapter, train.adamw(),
-                new CosineSchedule(config.lr(task.name()), train.lrMin(), train.iterations()), perRank, seed,
-                split.equals("fewshot"), classTokens, tokenizer.contextLength(),
-                task.filesPerRank(split, config.workers()), store.uri(dir + "/steps"), config.checkpointEvery(), config.checksumEvery(),
-                (int) config.ringTimeout().toMillis(), -1, -1, 1);
+        TrainTaskSpec spec = new TrainTaskSpec(new TrainTaskSpec.Task(t, task.name(), seed, classTokens, tokenizer.contextLength()),
+                new TrainTaskSpec.Start(modelUri, memoryUri),
+                new TrainTaskSpec.Training(adapter, train.adamw(), new CosineSchedule(config.lr(task.name()), train.lrMin(),
+                        train.iterations()), perRank, split.equals("fewshot")),
+                task.filesPerRank(split, config.workers()),
+                new TrainTaskSpec.Checkpoints(store.uri(dir + "/steps"), config.checkpointEvery(), config.checksumEvery(),
+                        (int) config.ringTimeout().toMillis()), FaultInjector.NONE);
         LOG.info("{}: task {} '{}': {} classes, template '{}', {} iterations, lr {}", method.id(), t + 1, task.name(),
                 task.classNames().size(), template, train.iterations(), config.lr(task.name()));
 
@@ -164,10 +167,10 @@ public final class ContinualJob {
         double trainSeconds = (System.nanoTime() - t0) / 1e9;
 
         // the driver's merge: the final step checkpoint's pools, folded by the task's global vote counts
-        StepCheckpoint.State trained = StepCheckpoint.latest(spec.checkpointDir(), hadoop);
+        StepCheckpoint.State trained = StepCheckpoint.latest(spec.checkpoints().dir(), hadoop);
         if (trained == null || trained.step() != spec.iterations()) {
             throw new IllegalStateException("task '" + task.name() + "': training ended without its final step checkpoint in "
-                    + spec.checkpointDir());
+                    + spec.checkpoints().dir());
         }
         ExpertPools pools = ExpertPools.attach(model, adapter);
         pools.initialize(m, seed);
@@ -189,7 +192,7 @@ public final class ContinualJob {
             memory.all().forEach((k, v) -> mem.put(k, ClipCheckpoint.fromNDArray(v)));
             Storage.writeSafeTensors(store.uri(memoryFile), mem, meta, hadoop);
         }
-        beforeCheckpointWrite.run();
+        events.beforeMergedCheckpoint(method.id(), t + 1);
         String merged = store.newFile(dir, "merged", ".safetensors");
         Storage.writeSafeTensors(store.uri(merged), ClipCheckpoint.tensors(model, config.run().saveFormat()),
                 ClipCheckpoint.metadata(model, config.run().saveFormat(), meta), hadoop);

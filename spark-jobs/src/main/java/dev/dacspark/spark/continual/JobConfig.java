@@ -29,7 +29,7 @@ import java.util.TreeMap;
  */
 public record JobConfig(RunConfig run, String runId, String checkpoint, String tokenizer, String data, String output,
         int workers, TrainSplit trainSplit, Map<String, Double> taskLr, int checkpointEvery, int checksumEvery,
-        Duration ringTimeout, int attempts, Map<String, String> s3, int haltAfterTask, Map<String, Object> fingerprinted) {
+        Duration ringTimeout, int attempts, Map<String, String> s3, Map<String, Object> fingerprinted) {
 
     /** Which split of a prepared task trains. */
     public enum TrainSplit { AUTO, FEWSHOT, TRAIN }
@@ -113,7 +113,7 @@ public record JobConfig(RunConfig run, String runId, String checkpoint, String t
                     "task-lr", taskLr));
             return new JobConfig(run, runId, checkpoint, tokenizer, data, output, workers, split, taskLr,
                     atLeast(j, "checkpoint-every", 1), atLeast(j, "checksum-every", 1), j.getDuration("ring-timeout"),
-                    atLeast(j, "attempts", 1), s3, atLeast(j, "testing.halt-after-task", 0), fp);
+                    atLeast(j, "attempts", 1), s3, fp);
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }

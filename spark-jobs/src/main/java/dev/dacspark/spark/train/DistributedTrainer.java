@@ -87,11 +87,13 @@ public final class DistributedTrainer {
     public RankTask.Report train(TrainTaskSpec spec) {
         checkCluster(spark, spec.worldSize());
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        LongAccumulator steps = sc.sc().longAccumulator("train " + spec.taskName() + " steps");
+        LongAccumulator steps = sc.sc().longAccumulator("train " + spec.task().name() + " steps");
+        String name = spec.task().name();
+        StageVerdict.clear(spec.checkpoints().dir(), sc.hadoopConfiguration()); // a new start of the task: judge afresh
         RuntimeException last = null;
         for (int attempt = 1; attempt <= driverAttempts; attempt++) {
-            sc.setJobDescription(String.format(Locale.ROOT, "train task %d '%s' (W=%d, attempt %d)", spec.taskIndex() + 1,
-                    spec.taskName(), spec.worldSize(), attempt));
+            sc.setJobDescription(String.format(Locale.ROOT, "train task %d '%s' (W=%d, attempt %d)", spec.task().index() + 1,
+                    name, spec.worldSize(), attempt));
             try (AutoCloseable progress = progress(spec, steps)) {
                 RankTask task = new RankTask(spec, sc.hadoopConfiguration(), steps);
                 JavaRDD<Integer> ranks = sc.parallelize(IntStream.range(0, spec.worldSize()).boxed().toList(), spec.worldSize());
@@ -109,18 +111,24 @@ public final class DistributedTrainer {
                 TaskTrainer.Timings t = report.timings();
                 LOG.info(String.format(Locale.ROOT, "task '%s': trained steps %d..%d on %d ranks in %.1f s (data %.1f s, "
                         + "communication %.1f s, compute %.1f s), last loss %.4f (clip %.4f, ago %.4f)",
-                        spec.taskName(), report.startStep(), spec.iterations(), spec.worldSize(), report.seconds(), t.dataSeconds(),
+                        name, report.startStep(), spec.iterations(), spec.worldSize(), report.seconds(), t.dataSeconds(),
                         t.communicationSeconds(), t.computeSeconds(), report.losses().loss(), report.losses().clip(),
                         report.losses().ago()));
                 return report;
             } catch (SparkException | RuntimeException e) {
+                // only infrastructure failures (a lost executor, a timeout, I/O) are worth another attempt
+                String verdict = StageVerdict.read(spec.checkpoints().dir(), sc.hadoopConfiguration());
+                if (verdict != null) {
+                    throw new DeterministicFailure("task '" + name + "': training failed, and a retry would fail the same way: "
+                            + verdict, e);
+                }
                 last = e instanceof RuntimeException re ? re : new IllegalStateException(e.getMessage(), e);
-                LOG.warn("task '{}': training attempt {} of {} failed: {}", spec.taskName(), attempt, driverAttempts, rootMessage(e));
+                LOG.warn("task '{}': training attempt {} of {} failed: {}", name, attempt, driverAttempts, rootMessage(e));
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
         }
-        throw new IllegalStateException("task '" + spec.taskName() + "': training failed " + driverAttempts + " times; last: "
+        throw new IllegalStateException("task '" + name + "': training failed " + driverAttempts + " times; last: "
                 + rootMessage(last), last);
     }
 
@@ -146,7 +154,7 @@ public final class DistributedTrainer {
         timer.scheduleAtFixedRate(() -> {
             long done = reported.steps();
             double rate = done / ((System.nanoTime() - t0) / 1e9);
-            LOG.info(String.format(Locale.ROOT, "task '%s': ~%d steps this attempt of %d (%.2f it/s%s)", spec.taskName(), done,
+            LOG.info(String.format(Locale.ROOT, "task '%s': ~%d steps this attempt of %d (%.2f it/s%s)", spec.task().name(), done,
                     spec.iterations(), rate, rate > 0 ? ", ETA " + Math.round((spec.iterations() - done) / rate) + " s" : ""));
         }, 15, 15, TimeUnit.SECONDS);
         return () -> {

@@ -65,9 +65,16 @@ public final class RankTask implements Serializable {
         Device device = ExecutorModels.device(ctx);
         // the model first, before the rendezvous: a rank of a failed attempt may still hold it for up to
         // one socket timeout, and the peers wait for the rendezvous with the (longer) barrier timeout
-        try (ExecutorModels.Lease lease = ExecutorModels.acquire(spec.baseCheckpoint(), device, hadoop.value(),
-                2L * spec.timeoutMillis() + 60_000)) {
+        String verdict = StageVerdict.read(spec.checkpoints().dir(), hadoop.value());
+        if (verdict != null) { // an earlier attempt met a failure that this one would repeat
+            throw new DeterministicFailure(verdict);
+        }
+        try (ExecutorModels.Lease lease = ExecutorModels.acquire(spec.start().baseCheckpoint(), device, hadoop.value(),
+                2L * spec.checkpoints().timeoutMillis() + 60_000)) {
             return train(ctx, rank, lease);
+        } catch (DeterministicFailure | IllegalArgumentException e) {
+            StageVerdict.write(spec.checkpoints().dir(), "rank " + rank + ": " + e.getMessage(), hadoop.value());
+            throw e;
         }
     }
 
@@ -82,47 +89,51 @@ public final class RankTask implements Serializable {
         }
         ClipModel model = lease.model();
         NDManager manager = lease.manager().newSubManager();
-        ExpertPools pools = ExpertPools.attach(model, spec.method());
-        try (RingCollective ring = RingCollective.connect(rank, List.of(addresses), server, spec.timeoutMillis());
+        ExpertPools pools = ExpertPools.attach(model, spec.training().method());
+        TrainTaskSpec.Task task = spec.task();
+        TrainTaskSpec.Training training = spec.training();
+        String checkpoints = spec.checkpoints().dir();
+        try (RingCollective ring = RingCollective.connect(rank, List.of(addresses), server, spec.checkpoints().timeoutMillis());
                 TaskMemory memory = readMemory(manager)) {
-            pools.initialize(manager, spec.seed()); // the same fresh pools on every rank
+            pools.initialize(manager, task.seed()); // the same fresh pools on every rank
             pools.setTraining(true);
-            AdamW optimizer = new AdamW(spec.adamw(), manager);
-            StepCheckpoint.State state = StepCheckpoint.latest(spec.checkpointDir(), hadoop.value());
+            AdamW optimizer = new AdamW(training.adamw(), manager);
+            StepCheckpoint.State state = StepCheckpoint.latest(checkpoints, hadoop.value());
             int start = 0;
             StepCheckpoint.Losses last = null;
             if (state != null) {
                 last = state.losses();
                 StepCheckpoint.restore(state, pools, optimizer, manager);
                 start = state.step();
-                LOG.info("rank {}: task '{}' resumes at step {} of {}", rank, spec.taskName(), start, spec.iterations());
+                LOG.info("rank {}: task '{}' resumes at step {} of {}", rank, task.name(), start, spec.iterations());
             }
             List<Sample> shard = ShardReader.read(spec.shardFiles().get(rank), hadoop.value());
             long[] shardSizes = ring.gatherLongs(new long[] {shard.size()});
             int[] sizes = Arrays.stream(shardSizes).mapToInt(Math::toIntExact).toArray();
             TaskTrainer trainer = new TaskTrainer(model, pools, memory, optimizer, new TaskTrainer.Setup(
-                    new ClipImageProcessor(ClipImageProcessor.Config.forModel(model.config())), spec.classTokens(),
-                    spec.contextLength(), spec.schedule(), new BatchPlan(sizes, spec.batchPerRank(), spec.seed()),
-                    List.of(shard), new int[] {rank}, spec.seed(), spec.frozenAugmentation()), ring, manager);
+                    new ClipImageProcessor(ClipImageProcessor.Config.forModel(model.config())), task.classTokens(),
+                    task.contextLength(), training.schedule(), new BatchPlan(sizes, training.batchPerRank(), task.seed()),
+                    List.of(shard), new int[] {rank}, task.seed(), training.frozenAugmentation()), ring, manager);
 
             long t0 = System.nanoTime();
             for (int t = start; t < spec.iterations(); t++) {
-                injectFaults(ctx, rank, t);
+                spec.faults().beforeStep(rank, ctx.stageAttemptNumber(), t);
                 last = StepCheckpoint.Losses.of(trainer.step(t));
                 if (!Float.isFinite(last.loss())) {
-                    // never let a non-finite step reach a checkpoint: the stage fails and restarts from the last good one
-                    throw new IllegalStateException("rank " + rank + ": task '" + spec.taskName() + "': non-finite loss at step "
-                            + t + " (loss " + last.loss() + ", clip " + last.clip() + ", ago " + last.ago() + ")");
+                    // never let a non-finite step reach a checkpoint; a retry would repeat it (steps are seeded by number)
+                    throw new DeterministicFailure("task '" + task.name() + "': non-finite loss at step " + t + " (loss "
+                            + last.loss() + ", clip " + last.clip() + ", ago " + last.ago() + "); lower the learning rate ("
+                            + training.schedule().lr(t) + " at this step)");
                 }
                 if (rank == 0) {
                     steps.add(1);
                 }
-                boolean boundary = (t + 1) % spec.checkpointEvery() == 0 || t + 1 == spec.iterations();
-                if ((t + 1) % spec.checksumEvery() == 0 || t + 1 == spec.iterations()) {
+                boolean boundary = (t + 1) % spec.checkpoints().every() == 0 || t + 1 == spec.iterations();
+                if ((t + 1) % spec.checkpoints().checksumEvery() == 0 || t + 1 == spec.iterations()) {
                     verifySameParameters(ring, pools, t + 1);
                 }
                 if (boundary && rank == 0) {
-                    StepCheckpoint.write(spec.checkpointDir(), t + 1, last, pools, optimizer, hadoop.value());
+                    StepCheckpoint.write(checkpoints, t + 1, last, pools, optimizer, hadoop.value());
                 }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
@@ -161,27 +172,13 @@ public final class RankTask implements Serializable {
         }
     }
 
-    /** Test hooks: an executor that dies once (first attempt only), or a rank that hangs on every attempt. */
-    private void injectFaults(BarrierTaskContext ctx, int rank, int step) throws InterruptedException {
-        if (rank != spec.failRank()) {
-            return;
-        }
-        if (step == spec.failAtStep() && ctx.stageAttemptNumber() == 0) {
-            LOG.warn("rank {}: test hook: ending this executor JVM at step {}", rank, step);
-            Runtime.getRuntime().halt(17);
-        }
-        if (step == spec.hangAtStep()) {
-            LOG.warn("rank {}: test hook: hanging at step {}", rank, step);
-            Thread.sleep(Long.MAX_VALUE);
-        }
-    }
-
     private TaskMemory readMemory(NDManager manager) throws Exception {
         TaskMemory memory = new TaskMemory(manager);
-        if (spec.memoryUri() != null) {
-            Path p = new Path(URI.create(spec.memoryUri()));
+        String uri = spec.start().memoryUri();
+        if (uri != null) {
+            Path p = new Path(URI.create(uri));
             try (InputStream in = p.getFileSystem(hadoop.value()).open(p)) {
-                SafeTensors.readAll(in, spec.memoryUri()).forEach((k, v) -> memory.put(k, ClipCheckpoint.toNDArray(v, manager)));
+                SafeTensors.readAll(in, uri).forEach((k, v) -> memory.put(k, ClipCheckpoint.toNDArray(v, manager)));
             }
         }
         return memory;

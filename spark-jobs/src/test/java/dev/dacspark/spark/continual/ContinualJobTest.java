@@ -164,13 +164,12 @@ class ContinualJobTest {
                 dac.job.s3 { endpoint = "%s", path-style-access = true,
                   credentials-provider = "com.amazonaws.auth.EnvironmentVariableCredentialsProvider" }
                 """.formatted(s3.endpoint());
-        Files.writeString(conf, runConfig("killed", s3Output(), s3Job + "dac.job.testing.halt-after-task = 2"));
+        Files.writeString(conf, runConfig("killed", s3Output(), s3Job));
         Path log = dir.resolve("killed.log");
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "@" + SparkSessions.jvmOptions(), "-Xmx2g", "-Ddac.home=" + SparkSessions.jvmOptions().getParent().getParent(),
                 "-Dlog4j2.configurationFile=" + SparkSessions.jvmOptions().getParent().resolve("log4j2.properties"),
-                "-cp", System.getProperty("java.class.path"), "dev.dacspark.spark.cli.DacSparkCli", "train",
-                "--config", conf.toString(), "--master", "local-cluster[2,1,1024]")
+                "-cp", System.getProperty("java.class.path"), HaltingDriver.class.getName(), conf.toString(), "local-cluster[2,1,1024]", "2")
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("AWS_ACCESS_KEY_ID", s3.accessKey());
         pb.environment().put("AWS_SECRET_ACCESS_KEY", s3.secretKey());
@@ -206,8 +205,13 @@ class ContinualJobTest {
         Map<String, ContinualMetrics> expected = uninterrupted();
         JobConfig job = config(runConfig("outage", s3Output(), ""));
         int[] writes = {0};
-        ContinualJob.beforeCheckpointWrite = () -> {
-            if (writes[0]++ == 1) { // before task 2's merged checkpoint: the server goes away for 3 s
+        JobEvents outage = new JobEvents() {
+            @Override
+            public void beforeMergedCheckpoint(String method, int task) {
+                if (writes[0]++ != 1) {
+                    return;
+                }
+                // before task 2's merged checkpoint: the server goes away for 3 s
                 s3.stop();
                 Thread restart = new Thread(() -> {
                     try {
@@ -222,19 +226,15 @@ class ContinualJobTest {
         };
         Map<String, ContinualMetrics> results;
         try {
-            try {
-                results = new ContinualJob(spark, job).run();
-            } catch (RuntimeException e) {
-                // a clear failure naming the file, then a clean resume
-                String message = String.valueOf(e.getMessage());
-                assertTrue(message.contains("s3a://" + bucket), "the failure names the object: " + message);
-                while (!s3.isRunning()) {
-                    Thread.sleep(200);
-                }
-                results = new ContinualJob(spark, job).run();
+            results = new ContinualJob(spark, job, outage).run();
+        } catch (RuntimeException e) {
+            // a clear failure naming the file, then a clean resume
+            String message = String.valueOf(e.getMessage());
+            assertTrue(message.contains("s3a://" + bucket), "the failure names the object: " + message);
+            while (!s3.isRunning()) {
+                Thread.sleep(200);
             }
-        } finally {
-            ContinualJob.beforeCheckpointWrite = () -> {};
+            results = new ContinualJob(spark, job).run();
         }
         assertMetricsEqual(expected.get("dac"), results.get("dac"));
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();

@@ -32,12 +32,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -131,14 +133,44 @@ class DistributedTrainerTest {
         return DacConfig.defaults().withDropout(0); // dropout masks are per rank: equivalence holds without it
     }
 
-    static TrainTaskSpec spec(String checkpointDir, int steps, int failAtStep, int hangAtStep) {
-        return spec(checkpointDir, steps, failAtStep, hangAtStep, method());
+    static TrainTaskSpec spec(String checkpointDir, int steps) {
+        return spec(checkpointDir, steps, method(), 2e-3);
     }
 
-    static TrainTaskSpec spec(String checkpointDir, int steps, int failAtStep, int hangAtStep, DacConfig method) {
-        return new TrainTaskSpec(0, "colors", checkpoint.toUri().toString(), memoryUri, method, AdamW.Settings.defaults(),
-                new CosineSchedule(2e-3, 1e-6, steps), BATCH, SEED, true, classTokens, 77, shardFiles, checkpointDir,
-                2, 1, 5000, failAtStep, hangAtStep, 1);
+    static TrainTaskSpec spec(String checkpointDir, int steps, DacConfig method, double lr) {
+        return new TrainTaskSpec(new TrainTaskSpec.Task(0, "colors", SEED, classTokens, 77),
+                new TrainTaskSpec.Start(checkpoint.toUri().toString(), memoryUri),
+                new TrainTaskSpec.Training(method, AdamW.Settings.defaults(), new CosineSchedule(lr, 1e-6, steps), BATCH, true), shardFiles,
+                new TrainTaskSpec.Checkpoints(checkpointDir, 2, 1, 5000), FaultInjector.NONE);
+    }
+
+    /** Rank 1 ends its executor JVM at a step of the stage's first attempt. */
+    record KillRank1(int atStep) implements FaultInjector {
+        @Override
+        public void beforeStep(int rank, int attempt, int step) {
+            if (rank == 1 && attempt == 0 && step == atStep) {
+                Runtime.getRuntime().halt(17);
+            }
+        }
+    }
+
+    /** Rank 1 stops answering at a step, on every attempt. */
+    record HangRank1(int atStep) implements FaultInjector {
+        @Override
+        public void beforeStep(int rank, int attempt, int step) throws InterruptedException {
+            if (rank == 1 && step == atStep) {
+                Thread.sleep(Long.MAX_VALUE);
+            }
+        }
+    }
+
+    /** Leaves a file per (attempt, rank, step) in a folder: which ranks trained in which attempts. */
+    record Trace(String folder) implements FaultInjector {
+        @Override
+        public void beforeStep(int rank, int attempt, int step) throws java.io.IOException {
+            Files.createDirectories(Path.of(folder));
+            Files.writeString(Path.of(folder, attempt + "-" + rank + "-" + step), "");
+        }
     }
 
     /**
@@ -203,7 +235,7 @@ class DistributedTrainerTest {
     @Test
     void twoRanksOfBatchBEqualOneProcessOfBatch2BWithCheckpointsOnS3() {
         String ckpt = "s3a://" + bucket + "/ckpt/equivalence";
-        RankTask.Report report = new DistributedTrainer(spark, 1).train(spec(ckpt, STEPS, -1, -1));
+        RankTask.Report report = new DistributedTrainer(spark, 1).train(spec(ckpt, STEPS));
         assertEquals(0, report.startStep());
         assertMatchesSingleProcess(StepCheckpoint.latest(ckpt, spark.sparkContext().hadoopConfiguration()), report, 1);
     }
@@ -211,8 +243,8 @@ class DistributedTrainerTest {
     @Test
     void localVoteScopeEqualsOneProcessWithAMaskPerHalfBatch() {
         String ckpt = dir.resolve("ckpt-local").toUri().toString();
-        RankTask.Report report = new DistributedTrainer(spark, 1).train(spec(ckpt, STEPS, -1, -1,
-                method().withVoteScope(ExpertPool.VoteScope.LOCAL)));
+        RankTask.Report report = new DistributedTrainer(spark, 1).train(spec(ckpt, STEPS,
+                method().withVoteScope(ExpertPool.VoteScope.LOCAL), 2e-3));
         assertMatchesSingleProcess(StepCheckpoint.latest(ckpt, spark.sparkContext().hadoopConfiguration()), report, 2);
         // and the check means something: per-half masks train other experts than the global mask
         Map<String, float[]> global = singleProcess(new float[3], 1);
@@ -225,9 +257,9 @@ class DistributedTrainerTest {
     void aKilledRankIsRetriedFromTheLastStepCheckpoint() {
         org.apache.hadoop.conf.Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         String plain = dir.resolve("ckpt-plain").toUri().toString();
-        new DistributedTrainer(spark, 1).train(spec(plain, LONG_STEPS, -1, -1));
+        new DistributedTrainer(spark, 1).train(spec(plain, LONG_STEPS));
         String killed = dir.resolve("ckpt-kill").toUri().toString();
-        RankTask.Report report = new DistributedTrainer(spark, 2).train(spec(killed, LONG_STEPS, 3, -1));
+        RankTask.Report report = new DistributedTrainer(spark, 2).train(spec(killed, LONG_STEPS).withFaults(new KillRank1(3)));
         assertEquals(2, report.startStep(), "the retried stage resumes from the checkpoint after step 2");
         StepCheckpoint.State a = StepCheckpoint.latest(plain, hadoop);
         StepCheckpoint.State b = StepCheckpoint.latest(killed, hadoop);
@@ -242,7 +274,7 @@ class DistributedTrainerTest {
         String ckpt = dir.resolve("ckpt-hang").toUri().toString();
         long t0 = System.nanoTime();
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> new DistributedTrainer(spark, 1).train(spec(ckpt, LONG_STEPS, -1, 1)));
+                () -> new DistributedTrainer(spark, 1).train(spec(ckpt, LONG_STEPS).withFaults(new HangRank1(1))));
         double seconds = (System.nanoTime() - t0) / 1e9;
         assertTrue(e.getMessage().contains("rank 1") && e.getMessage().contains("dead or hung"), e.getMessage());
         assertTrue(seconds < 120, "failed after " + seconds + " s");
@@ -252,5 +284,22 @@ class DistributedTrainerTest {
     void moreRanksThanExecutorJvmsAreRefused() {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> DistributedTrainer.checkCluster(spark, 3));
         assertTrue(e.getMessage().contains("3 training ranks need 3 executor JVMs") && e.getMessage().contains("has 2"), e.getMessage());
+    }
+
+    @Test
+    void aNonFiniteLossFailsTheTaskAtOnceWithoutRetries() throws java.io.IOException {
+        String ckpt = dir.resolve("ckpt-diverge").toUri().toString();
+        Path trace = dir.resolve("trace-diverge");
+        DeterministicFailure e = assertThrows(DeterministicFailure.class, () -> new DistributedTrainer(spark, 3)
+                .train(spec(ckpt, LONG_STEPS, method(), 1e30).withFaults(new Trace(trace.toString()))));
+        assertTrue(e.getMessage().contains("non-finite loss at step") && e.getMessage().contains("a retry would fail the same way")
+                && e.getMessage().contains("lower the learning rate"), e.getMessage());
+        // only the first stage attempt of the first driver attempt trained: Spark's own retries stopped at the verdict
+        try (Stream<Path> files = Files.list(trace)) {
+            assertEquals(java.util.Set.of("0"), files.map(f -> f.getFileName().toString().split("-")[0]).collect(java.util.stream.Collectors.toSet()));
+        }
+        assertTrue(StepCheckpoint.latest(ckpt, spark.sparkContext().hadoopConfiguration()) == null
+                || Float.isFinite(StepCheckpoint.latest(ckpt, spark.sparkContext().hadoopConfiguration()).losses().loss()),
+                "no checkpoint of a non-finite step");
     }
 }
