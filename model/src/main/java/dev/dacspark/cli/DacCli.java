@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "dac", mixinStandardHelpOptions = true, version = "dac-spark 0.1.0",
         description = "DAC continual learning for CLIP: rank-1 expert pool in a single LoRA, on Spark and DJL.",
-        subcommands = {InfoCommand.class, ParamsCommand.class, TrainLocalCommand.class, PretrainCommand.class, BenchCommand.class,
+        subcommands = {InfoCommand.class, ParamsCommand.class, PretrainCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class DacCli {
 

@@ -3,7 +3,6 @@ package dev.dacspark.spark.cli;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
-import dev.dacspark.cli.TrainLocalCommand;
 import dev.dacspark.data.ImageFolderTask;
 import ai.djl.ndarray.NDManager;
 import dev.dacspark.checkpoint.ClipCheckpoint;
@@ -132,7 +131,7 @@ public final class DemoCommand implements Callable<Integer> {
         }
         Path report = folder.resolve("report.html");
         ReportCommand.write(List.of(job.runDir()), report, new org.apache.hadoop.conf.Configuration());
-        TrainLocalCommand.print(out, results);
+        TrainCommand.print(out, results);
         out.printf("%ndemo: done in %.1f min; run folder %s%nreport: %s%n", (System.nanoTime() - t0) / 60e9, job.runDir(), report);
         out.flush();
         return 0;

@@ -18,6 +18,7 @@ import dev.dacspark.spark.train.DistributedTrainer;
 import dev.dacspark.spark.train.FaultInjector;
 import dev.dacspark.spark.train.RankTask;
 import dev.dacspark.spark.train.StepCheckpoint;
+import dev.dacspark.spark.train.TaskBackend;
 import dev.dacspark.spark.train.TrainTaskSpec;
 import dev.dacspark.train.CosineSchedule;
 import dev.dacspark.train.Progress;
@@ -36,7 +37,7 @@ import java.util.SplittableRandom;
 
 /**
  * The continual-learning job, driver side. For each method, over the prepared task stream in order:
- * train the task in one data-parallel barrier stage, fold the experts chosen by the global vote counts
+ * train the task on the backend (a data-parallel barrier stage, or this JVM as the one rank), fold the experts chosen by the global vote counts
  * into the driver's CLIP, keep the AGO memory, write the task's files under unique names, score every
  * task's test split on the executors, and commit by writing the run's manifest last. Starting the same
  * run again resumes after the last commit (and inside a task from its last step checkpoint).
@@ -48,15 +49,18 @@ public final class ContinualJob {
     private final JobConfig config;
     private final Configuration hadoop;
     private final RunStore store;
+    private final TaskBackend backend;
     private final JobEvents events;
 
+    /** The job with its tasks trained in barrier stages of the cluster. */
     public ContinualJob(SparkSession spark, JobConfig config) {
-        this(spark, config, JobEvents.NONE);
+        this(spark, config, new DistributedTrainer(spark, config.attempts()), JobEvents.NONE);
     }
 
-    public ContinualJob(SparkSession spark, JobConfig config, JobEvents events) {
+    public ContinualJob(SparkSession spark, JobConfig config, TaskBackend backend, JobEvents events) {
         this.spark = spark;
         this.config = config;
+        this.backend = backend;
         this.events = events;
         config.applyTo(spark.sparkContext().hadoopConfiguration());
         this.hadoop = spark.sparkContext().hadoopConfiguration();
@@ -67,7 +71,7 @@ public final class ContinualJob {
     public Map<String, ContinualMetrics> run() {
         PreparedStream stream = PreparedStream.read(config.data(), hadoop);
         config.checkTaskNames(stream.names(), stream.uri());
-        DistributedTrainer.checkCluster(spark, config.workers());
+        backend.check(config.workers());
         int perRank = perRankBatch();
         String split = trainSplit(stream); // checks every task's shards against W
         RunManifest manifest = store.open(config, stream.names());
@@ -163,7 +167,7 @@ public final class ContinualJob {
                 task.classNames().size(), template, train.iterations(), config.lr(task.name()));
 
         long t0 = System.nanoTime();
-        RankTask.Report report = new DistributedTrainer(spark, config.attempts()).train(spec);
+        RankTask.Report report = backend.train(spec);
         double trainSeconds = (System.nanoTime() - t0) / 1e9;
 
         // the driver's merge: the final step checkpoint's pools, folded by the task's global vote counts

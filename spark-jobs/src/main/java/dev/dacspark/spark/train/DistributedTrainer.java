@@ -31,7 +31,7 @@ import java.util.stream.IntStream;
  * barrier result stage is not retried), inside a driver retry loop for what Spark does not retry.
  * Every attempt resumes from the latest step checkpoint that rank 0 wrote.
  */
-public final class DistributedTrainer {
+public final class DistributedTrainer implements TaskBackend {
     private static final Logger LOG = LoggerFactory.getLogger(DistributedTrainer.class);
 
     private final SparkSession spark;
@@ -83,7 +83,13 @@ public final class DistributedTrainer {
         }
     }
 
+    @Override
+    public void check(int world) {
+        checkCluster(spark, world);
+    }
+
     /** Trains one task; returns rank 0's report of the last attempt. */
+    @Override
     public RankTask.Report train(TrainTaskSpec spec) {
         checkCluster(spark, spec.worldSize());
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());

@@ -1,48 +1,22 @@
 package dev.dacspark.spark.train;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDManager;
-import dev.dacspark.checkpoint.ClipCheckpoint;
-import dev.dacspark.checkpoint.SafeTensors;
-import dev.dacspark.clip.ClipImageProcessor;
-import dev.dacspark.clip.ClipModel;
-import dev.dacspark.clip.Linear;
-import dev.dacspark.clip.Module;
-import dev.dacspark.clip.Param;
-import dev.dacspark.data.Sample;
-import dev.dacspark.lora.ExpertPool;
-import dev.dacspark.lora.ExpertPools;
-import dev.dacspark.lora.TaskMemory;
-import dev.dacspark.train.AdamW;
-import dev.dacspark.train.BatchPlan;
 import dev.dacspark.train.TaskTrainer;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.util.SerializableConfiguration;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-import java.io.InputStream;
 import java.io.Serializable;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /**
- * What one barrier task (one rank) does: take its device, link the ring, load the cached frozen
- * CLIP, attach fresh pools or restore them from the latest step checkpoint, read its shard, train
- * the task's remaining steps (checkpoints and checksums every K steps), and detach the pools.
- * Rank 0 reports the losses; every rank ends with the same parameters (checked).
+ * What one barrier task (one rank) does: take its device and the cached frozen CLIP of its executor
+ * JVM, link the ring, and train as {@link RankTraining} does. Rank 0 reports the losses; every rank
+ * ends with the same parameters (checked).
  */
 public final class RankTask implements Serializable {
-    private static final Logger LOG = LoggerFactory.getLogger(RankTask.class);
-
     /**
      * What a rank reports at the end: its rank, the step it started from, the last step's losses (from
      * the checkpoint when there was no step left to train), time, and its JVM's peak resident memory.
@@ -87,125 +61,18 @@ public final class RankTask implements Serializable {
             server.close();
             throw e;
         }
-        ClipModel model = lease.model();
-        NDManager manager = lease.manager().newSubManager();
-        ExpertPools pools = ExpertPools.attach(model, spec.training().method());
-        TrainTaskSpec.Task task = spec.task();
-        TrainTaskSpec.Training training = spec.training();
-        String checkpoints = spec.checkpoints().dir();
-        try (RingCollective ring = RingCollective.connect(rank, List.of(addresses), server, spec.checkpoints().timeoutMillis());
-                TaskMemory memory = readMemory(manager)) {
-            pools.initialize(manager, task.seed()); // the same fresh pools on every rank
-            pools.setTraining(true);
-            AdamW optimizer = new AdamW(training.adamw(), manager);
-            StepCheckpoint.State state = StepCheckpoint.latest(checkpoints, hadoop.value());
-            int start = 0;
-            StepCheckpoint.Losses last = null;
-            if (state != null) {
-                last = state.losses();
-                StepCheckpoint.restore(state, pools, optimizer, manager);
-                start = state.step();
-                LOG.info("rank {}: task '{}' resumes at step {} of {}", rank, task.name(), start, spec.iterations());
-            }
-            List<Sample> shard = ShardReader.read(spec.shardFiles().get(rank), hadoop.value());
-            long[] shardSizes = ring.gatherLongs(new long[] {shard.size()});
-            int[] sizes = Arrays.stream(shardSizes).mapToInt(Math::toIntExact).toArray();
-            TaskTrainer trainer = new TaskTrainer(model, pools, memory, optimizer, new TaskTrainer.Setup(
-                    new ClipImageProcessor(ClipImageProcessor.Config.forModel(model.config())), task.classTokens(),
-                    task.contextLength(), training.schedule(), new BatchPlan(sizes, training.batchPerRank(), task.seed()),
-                    List.of(shard), new int[] {rank}, task.seed(), training.frozenAugmentation()), ring, manager);
-
-            long t0 = System.nanoTime();
-            for (int t = start; t < spec.iterations(); t++) {
-                spec.faults().beforeStep(rank, ctx.stageAttemptNumber(), t);
-                last = StepCheckpoint.Losses.of(trainer.step(t));
-                if (!Float.isFinite(last.loss())) {
-                    // never let a non-finite step reach a checkpoint; a retry would repeat it (steps are seeded by number)
-                    throw new DeterministicFailure("task '" + task.name() + "': non-finite loss at step " + t + " (loss "
-                            + last.loss() + ", clip " + last.clip() + ", ago " + last.ago() + "); lower the learning rate ("
-                            + training.schedule().lr(t) + " at this step)");
-                }
+        try (RingCollective ring = RingCollective.connect(rank, List.of(addresses), server, spec.checkpoints().timeoutMillis())) {
+            return RankTraining.run(spec, ring, ctx.stageAttemptNumber(), lease.model(), lease.manager(), hadoop.value(), () -> {
                 if (rank == 0) {
                     steps.add(1);
                 }
-                boolean boundary = (t + 1) % spec.checkpoints().every() == 0 || t + 1 == spec.iterations();
-                if ((t + 1) % spec.checkpoints().checksumEvery() == 0 || t + 1 == spec.iterations()) {
-                    verifySameParameters(ring, pools, t + 1);
-                }
-                if (boundary && rank == 0) {
-                    StepCheckpoint.write(checkpoints, t + 1, last, pools, optimizer, hadoop.value());
-                }
-            }
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            return new Report(rank, start, last, seconds, trainer.timings(), peakRssMb());
+            });
         } catch (Throwable failure) {
             // a task that failed midway (a dead peer, a kill) may leave native state behind: the next task
             // on this JVM loads the frozen CLIP afresh rather than trusting the cached one
             lease.invalidate();
             throw failure;
-        } finally {
-            detach(model, pools);
-            manager.close();
         }
-    }
-
-    /** Fails loudly when the ranks' parameters differ (they must stay identical after every step). */
-    private static void verifySameParameters(RingCollective ring, ExpertPools pools, int step) throws Exception {
-        MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        for (Map.Entry<String, Param> e : pools.parameters().entrySet()) {
-            float[] v = e.getValue().array().toFloatArray();
-            ByteBuffer b = ByteBuffer.allocate(v.length * 4);
-            b.asFloatBuffer().put(v);
-            sha.update(b.array());
-        }
-        for (ExpertPool pool : pools.pools().values()) {
-            for (float c : pool.counts()) {
-                sha.update(ByteBuffer.allocate(4).putFloat(c).array());
-            }
-        }
-        byte[][] all = ring.allGather(sha.digest());
-        for (int r = 1; r < all.length; r++) {
-            if (!Arrays.equals(all[0], all[r])) {
-                throw new IllegalStateException("parameters diverged after step " + step + ": rank " + r
-                        + "'s checksum differs from rank 0's; data-parallel training must keep every rank identical");
-            }
-        }
-    }
-
-    private TaskMemory readMemory(NDManager manager) throws Exception {
-        TaskMemory memory = new TaskMemory(manager);
-        String uri = spec.start().memoryUri();
-        if (uri != null) {
-            Path p = new Path(URI.create(uri));
-            try (InputStream in = p.getFileSystem(hadoop.value()).open(p)) {
-                SafeTensors.readAll(in, uri).forEach((k, v) -> memory.put(k, ClipCheckpoint.toNDArray(v, manager)));
-            }
-        }
-        return memory;
-    }
-
-    /** Removes the pools from the cached model: the frozen CLIP stays as it was loaded. */
-    private static void detach(ClipModel model, ExpertPools pools) {
-        Map<String, Module> modules = model.namedModules();
-        for (String name : pools.pools().keySet()) {
-            if (modules.get(name) instanceof Linear linear) {
-                linear.detach();
-            }
-        }
-    }
-
-    /** VmHWM of this JVM (Linux), NaN where /proc is not available. */
-    private static double peakRssMb() {
-        try {
-            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
-                }
-            }
-        } catch (java.io.IOException | RuntimeException e) {
-            // not Linux
-        }
-        return Double.NaN;
     }
 
     private static String host(BarrierTaskContext ctx) {

@@ -11,6 +11,8 @@ import dev.dacspark.eval.ZeroShotClassifier;
 import dev.dacspark.spark.data.PrepConfig;
 import dev.dacspark.spark.data.PrepJob;
 import dev.dacspark.spark.storage.Storage;
+import dev.dacspark.spark.train.DistributedTrainer;
+import dev.dacspark.spark.train.InProcessTrainer;
 import dev.dacspark.spark.train.ShardReader;
 import dev.dacspark.testing.Golden;
 import dev.dacspark.testing.S3ProxyServer;
@@ -155,6 +157,31 @@ class ContinualJobTest {
     }
 
     @Test
+    void theSameRunInOneProcessAndAsOneRankOfTheClusterGivesTheSameResultsBitForBit() {
+        String out = dir.resolve("backends").toUri().toString();
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        JobConfig cluster = config(runConfig("one-rank", out, "dac.job.workers = 1"));
+        JobConfig local = config(runConfig("in-process", out, "dac.job.workers = 1"));
+        Map<String, ContinualMetrics> a = new ContinualJob(spark, cluster).run();
+        Map<String, ContinualMetrics> b = new ContinualJob(spark, local, new InProcessTrainer(hadoop), JobEvents.NONE).run();
+        assertMetricsEqual(a.get("dac"), b.get("dac"));
+        RunManifest ma = RunManifest.JSON.convertValue(Storage.readJson(cluster.runDir() + "/_manifest.json", hadoop), RunManifest.class);
+        RunManifest mb = RunManifest.JSON.convertValue(Storage.readJson(local.runDir() + "/_manifest.json", hadoop), RunManifest.class);
+        for (int t = 0; t < 3; t++) {
+            var wa = Storage.readSafeTensors(cluster.runDir() + "/" + ma.methods.get("dac").tasks.get(t).merged(), hadoop);
+            var wb = Storage.readSafeTensors(local.runDir() + "/" + mb.methods.get("dac").tasks.get(t).merged(), hadoop);
+            assertEquals(wa.keySet(), wb.keySet());
+            for (String k : wa.keySet()) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(wa.get(k).toFloats(), wb.get(k).toFloats(), "task " + (t + 1) + " " + k);
+            }
+            assertEquals(ma.methods.get("dac").tasks.get(t).loss(), mb.methods.get("dac").tasks.get(t).loss(), 0.0);
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new ContinualJob(spark, config(runConfig("in-process-w2", out, "")), new InProcessTrainer(hadoop), JobEvents.NONE).run());
+        assertTrue(e.getMessage().contains("dac.job.workers = 2: training in one process is one rank"), e.getMessage());
+    }
+
+    @Test
     void aDriverKilledAfterTask2ResumesAtTask3WithTheSameResults() throws Exception {
         Map<String, ContinualMetrics> expected = uninterrupted();
         // the first start runs in its own JVM (driver and two executors) and ends itself after committing task 2;
@@ -226,7 +253,7 @@ class ContinualJobTest {
         };
         Map<String, ContinualMetrics> results;
         try {
-            results = new ContinualJob(spark, job, outage).run();
+            results = new ContinualJob(spark, job, new DistributedTrainer(spark, job.attempts()), outage).run();
         } catch (RuntimeException e) {
             // a clear failure naming the file, then a clean resume
             String message = String.valueOf(e.getMessage());

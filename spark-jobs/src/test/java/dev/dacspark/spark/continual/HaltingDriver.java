@@ -1,6 +1,7 @@
 package dev.dacspark.spark.continual;
 
 import dev.dacspark.spark.cli.LocalSpark;
+import dev.dacspark.spark.train.DistributedTrainer;
 
 import java.nio.file.Path;
 
@@ -15,7 +16,7 @@ public final class HaltingDriver {
         JobConfig job = JobConfig.load(Path.of(args[0]));
         int haltAfter = Integer.parseInt(args[2]);
         try (LocalSpark.Session session = LocalSpark.session("halting driver", args[1])) {
-            new ContinualJob(session.spark(), job, new JobEvents() {
+            new ContinualJob(session.spark(), job, new DistributedTrainer(session.spark(), job.attempts()), new JobEvents() {
                 @Override
                 public void afterCommit(String method, int task) {
                     if (task == haltAfter) {
