@@ -79,11 +79,10 @@ public final class TrainSplitBenchmark {
         out.printf(Locale.ROOT, "train-step split: %s, batch %d per rank, %d steps, LoRA dropout 0.2, on %s%n", SMALL, batch, steps,
                 spark.sparkContext().master());
         for (int world : new int[] {1, 2}) {
-            List<List<String>> rankFiles = world == 1 ? List.of(List.copyOf(concat(shards))) : shards;
             TrainTaskSpec spec = new TrainTaskSpec(new TrainTaskSpec.Task(0, "bench", 7, tokens, 77),
                     new TrainTaskSpec.Start(checkpoint.toUri().toString(), null),
-                    new TrainTaskSpec.Training(DacConfig.defaults(), AdamW.Settings.defaults(), new CosineSchedule(2e-3, 1e-6, steps), batch,
-                            false), rankFiles, new TrainTaskSpec.Checkpoints(dir.resolve("ckpt-w" + world).toUri().toString(), steps, steps,
+                    new TrainTaskSpec.Training(DacConfig.defaults(), AdamW.Settings.defaults(), new CosineSchedule(2e-3, 1e-6, steps),
+                            batch * world / 2, false), new TrainTaskSpec.Data(shards, world), new TrainTaskSpec.Checkpoints(dir.resolve("ckpt-w" + world).toUri().toString(), steps, steps,
                             60_000), FaultInjector.NONE);
             RankTask.Report r = new DistributedTrainer(spark, 1).train(spec);
             TaskTrainer.Timings t = r.timings();
@@ -92,11 +91,5 @@ public final class TrainSplitBenchmark {
                     t.communicationSeconds() / t.steps(), t.computeSeconds() / t.steps(), t.steps());
             out.flush();
         }
-    }
-
-    private static List<String> concat(List<List<String>> lists) {
-        List<String> all = new ArrayList<>();
-        lists.forEach(all::addAll);
-        return all;
     }
 }

@@ -156,11 +156,12 @@ public final class ContinualJob {
         long[] classTokens = tokenizer.encodeBatch(task.classNames().stream().map(c -> ZeroShotClassifier.prompt(template, c)).toList());
         RunConfig.Train train = config.run().train();
         String memoryUri = state.last() == null || state.last().memory() == null ? null : store.uri(state.last().memory());
+        TrainTaskSpec.Data data = task.trainingData(split, config.workers());
         TrainTaskSpec spec = new TrainTaskSpec(new TrainTaskSpec.Task(t, task.name(), seed, classTokens, tokenizer.contextLength()),
                 new TrainTaskSpec.Start(modelUri, memoryUri),
                 new TrainTaskSpec.Training(adapter, train.adamw(), new CosineSchedule(config.lr(task.name()), train.lrMin(),
-                        train.iterations()), perRank, split.equals("fewshot")),
-                task.filesPerRank(split, config.workers()),
+                        train.iterations()), train.batchSize() / data.shards().size(), split.equals("fewshot")),
+                data,
                 new TrainTaskSpec.Checkpoints(store.uri(dir + "/steps"), config.checkpointEvery(), config.checksumEvery(),
                         (int) config.ringTimeout().toMillis()), FaultInjector.NONE);
         LOG.info("{}: task {} '{}': {} classes, template '{}', {} iterations, lr {}", method.id(), t + 1, task.name(),
@@ -225,7 +226,10 @@ public final class ContinualJob {
         return global / config.workers();
     }
 
-    /** The split that trains, the same for every task; its shards must split over W. */
+    /**
+     * The split that trains, the same for every task; its shards must split over W, and the global
+     * batch over its shards (each step takes the same number of samples of every shard).
+     */
     private String trainSplit(PreparedStream stream) {
         String split = switch (config.trainSplit()) {
             case FEWSHOT -> "fewshot";
@@ -237,7 +241,13 @@ public final class ContinualJob {
                 throw new IllegalArgumentException("dac.job.train-split = " + split + ": task '" + task.name() + "' has no " + split
                         + " split in " + stream.uri());
             }
-            task.filesPerRank(split, config.workers());
+            int shards = task.trainingData(split, config.workers()).shards().size();
+            int global = config.run().train().batchSize();
+            if (global % shards != 0) {
+                throw new IllegalArgumentException("dac.train.batch-size (" + global + ", the global batch) must be a multiple of the "
+                        + shards + " shards of task '" + task.name() + "' (every step takes as many samples of each shard; prep "
+                        + "made dac.prep.workers = " + shards + " shards)");
+            }
         }
         return split;
     }

@@ -3,6 +3,7 @@ package dev.dacspark.spark.continual;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.dacspark.spark.data.PrepJob;
 import dev.dacspark.spark.storage.Storage;
+import dev.dacspark.spark.train.TrainTaskSpec;
 import org.apache.hadoop.conf.Configuration;
 
 import java.util.ArrayList;
@@ -35,8 +36,8 @@ public record PreparedStream(String uri, List<Task> tasks) {
             return all;
         }
 
-        /** The files of each of {@code ranks} ranks: shard s goes to rank s mod W (shards must split evenly). */
-        public List<List<String>> filesPerRank(String split, int ranks) {
+        /** The split's shards (per shard, its files) for W ranks; the shards must split evenly over them. */
+        public TrainTaskSpec.Data trainingData(String split, int ranks) {
             Map<Integer, List<String>> bySplit = shards.getOrDefault(split, Map.of());
             int count = bySplit.size();
             if (count == 0 || count % ranks != 0) {
@@ -44,12 +45,14 @@ public record PreparedStream(String uri, List<Task> tasks) {
                         + "do not split evenly over dac.job.workers = " + ranks + "; prepare the data with dac.prep.workers = "
                         + ranks + " (or a multiple)");
             }
-            List<List<String>> out = new ArrayList<>();
-            for (int r = 0; r < ranks; r++) {
-                out.add(new ArrayList<>());
+            List<List<String>> files = new ArrayList<>();
+            for (int s = 0; s < count; s++) {
+                if (!bySplit.containsKey(s)) {
+                    throw new IllegalArgumentException("task '" + name + "': its " + split + " split has no shard " + s + " of 0.." + (count - 1));
+                }
+                files.add(List.copyOf(bySplit.get(s)));
             }
-            bySplit.forEach((shard, files) -> out.get(shard % ranks).addAll(files));
-            return out;
+            return new TrainTaskSpec.Data(files, ranks);
         }
     }
 

@@ -25,6 +25,7 @@ import java.io.InputStream;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -66,12 +67,19 @@ final class RankTraining {
                 start = state.step();
                 LOG.info("rank {}: task '{}' resumes at step {} of {}", rank, task.name(), start, spec.iterations());
             }
-            List<Sample> shard = ShardReader.read(spec.shardFiles().get(rank), hadoop);
-            int[] sizes = Arrays.stream(collective.gatherLongs(new long[] {shard.size()})).mapToInt(Math::toIntExact).toArray();
+            int[] mine = spec.data().shardsOf(rank);
+            List<List<Sample>> shards = new ArrayList<>();
+            long[] localSizes = new long[mine.length];
+            for (int i = 0; i < mine.length; i++) {
+                shards.add(ShardReader.read(spec.data().shards().get(mine[i]), hadoop));
+                localSizes[i] = shards.get(i).size();
+            }
+            // every shard's size, in shard order (the ranks hold contiguous shards and gather in rank order)
+            int[] sizes = Arrays.stream(collective.gatherLongs(localSizes)).mapToInt(Math::toIntExact).toArray();
             TaskTrainer trainer = new TaskTrainer(model, pools, memory, optimizer, new TaskTrainer.Setup(
                     new ClipImageProcessor(ClipImageProcessor.Config.forModel(model.config())), task.classTokens(),
-                    task.contextLength(), training.schedule(), new BatchPlan(sizes, training.batchPerRank(), task.seed()),
-                    List.of(shard), new int[] {rank}, task.seed(), training.frozenAugmentation()), collective, manager);
+                    task.contextLength(), training.schedule(), new BatchPlan(sizes, training.batchPerShard(), task.seed()),
+                    shards, mine, task.seed(), training.frozenAugmentation()), collective, manager);
 
             long t0 = System.nanoTime();
             for (int t = start; t < spec.iterations(); t++) {

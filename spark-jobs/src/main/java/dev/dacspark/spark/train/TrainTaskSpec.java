@@ -10,10 +10,9 @@ import java.util.List;
 /**
  * Everything the ranks of one task's training stage need, shipped with the stage.
  *
- * @param shardFiles per rank, the Parquet files of its shard of the task's training data
- * @param faults     what a test injects into the ranks ({@link FaultInjector#NONE} in production)
+ * @param faults what a test injects into the ranks ({@link FaultInjector#NONE} in production)
  */
-public record TrainTaskSpec(Task task, Start start, Training training, List<List<String>> shardFiles, Checkpoints checkpoints,
+public record TrainTaskSpec(Task task, Start start, Training training, Data data, Checkpoints checkpoints,
         FaultInjector faults) implements Serializable {
 
     /**
@@ -31,9 +30,36 @@ public record TrainTaskSpec(Task task, Start start, Training training, List<List
      */
     public record Start(String baseCheckpoint, String memoryUri) implements Serializable {}
 
-    /** The method and its optimisation: batchPerRank of the global batch, augmentation frozen for few-shot sets. */
-    public record Training(DacConfig method, AdamW.Settings adamw, CosineSchedule schedule, int batchPerRank,
+    /**
+     * The method and its optimisation: every step takes {@code batchPerShard} samples of every shard
+     * (the global batch over the shard count), augmentation frozen for few-shot sets.
+     */
+    public record Training(DacConfig method, AdamW.Settings adamw, CosineSchedule schedule, int batchPerShard,
             boolean frozenAugmentation) implements Serializable {}
+
+    /**
+     * The task's training data as prep sharded it ({@code shards}: per shard, its Parquet files) and
+     * the ranks that share it: rank r holds the contiguous shards r S/W .. (r+1) S/W - 1, so the
+     * ranks' batches, gathered in rank order, are the batch one process holding every shard takes:
+     * the same batches in the same order for every W that divides the shard count.
+     */
+    public record Data(List<List<String>> shards, int world) implements Serializable {
+        public Data {
+            if (world < 1 || shards.isEmpty() || shards.size() % world != 0) {
+                throw new IllegalArgumentException(shards.size() + " shard(s) do not split evenly over " + world + " rank(s)");
+            }
+        }
+
+        /** The ids of rank r's shards. */
+        public int[] shardsOf(int rank) {
+            int per = shards.size() / world;
+            int[] ids = new int[per];
+            for (int i = 0; i < per; i++) {
+                ids[i] = rank * per + i;
+            }
+            return ids;
+        }
+    }
 
     /**
      * Fault tolerance: rank 0 writes step checkpoints to {@code dir} (a URI) every {@code every} steps, a
@@ -43,11 +69,11 @@ public record TrainTaskSpec(Task task, Start start, Training training, List<List
     public record Checkpoints(String dir, int every, int checksumEvery, int timeoutMillis) implements Serializable {}
 
     public TrainTaskSpec withFaults(FaultInjector injected) {
-        return new TrainTaskSpec(task, start, training, shardFiles, checkpoints, injected);
+        return new TrainTaskSpec(task, start, training, data, checkpoints, injected);
     }
 
     public int worldSize() {
-        return shardFiles.size();
+        return data.world();
     }
 
     public int iterations() {

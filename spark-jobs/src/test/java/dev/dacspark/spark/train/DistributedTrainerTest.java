@@ -140,7 +140,8 @@ class DistributedTrainerTest {
     static TrainTaskSpec spec(String checkpointDir, int steps, DacConfig method, double lr) {
         return new TrainTaskSpec(new TrainTaskSpec.Task(0, "colors", SEED, classTokens, 77),
                 new TrainTaskSpec.Start(checkpoint.toUri().toString(), memoryUri),
-                new TrainTaskSpec.Training(method, AdamW.Settings.defaults(), new CosineSchedule(lr, 1e-6, steps), BATCH, true), shardFiles,
+                new TrainTaskSpec.Training(method, AdamW.Settings.defaults(), new CosineSchedule(lr, 1e-6, steps), BATCH, true),
+                new TrainTaskSpec.Data(shardFiles, 2),
                 new TrainTaskSpec.Checkpoints(checkpointDir, 2, 1, 5000), FaultInjector.NONE);
     }
 
