@@ -13,6 +13,7 @@ import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.lang.management.ManagementFactory;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 import static org.apache.spark.sql.functions.bit_xor;
 import static org.apache.spark.sql.functions.col;
@@ -47,10 +49,22 @@ public final class PrepJob {
 
     private final SparkSession spark;
     private final PrepConfig config;
+    private final List<Phase> phases = new ArrayList<>();
+
+    /**
+     * One phase of a task's preparation: wall seconds, and the CPU seconds of this JVM over it (on a local
+     * master the executors' too; on a cluster only the driver's), NaN where the JVM cannot tell.
+     */
+    public record Phase(String task, String name, double wallSeconds, double cpuSeconds) {}
 
     public PrepJob(SparkSession spark, PrepConfig config) {
         this.spark = spark;
         this.config = config;
+    }
+
+    /** The phases of the tasks run so far, in order. */
+    public List<Phase> phases() {
+        return List.copyOf(phases);
     }
 
     /** Runs every task, then writes the manifest; returns the manifest's content. */
@@ -75,8 +89,8 @@ public final class PrepJob {
         String out = config.output() + "/" + task.name();
         spark.sparkContext().setJobDescription("prep " + task.name() + ": list source");
         long t0 = System.nanoTime();
-        Sources.Listing listing = Sources.list(spark, task, hadoop);
-        long listed = listing.records().count();
+        Sources.Listing listing = phase(task.name(), "list", () -> Sources.list(spark, task, hadoop));
+        long listed = phase(task.name(), "count listing", () -> listing.records().count());
         LOG.info("prep '{}': listed {} records, {} classes", task.name(), listed, listing.classNames().size());
         if (listed == 0) {
             throw new IllegalArgumentException("task '" + task.name() + "': the source holds no records");
@@ -89,20 +103,22 @@ public final class PrepJob {
         Dataset<Row> all = listing.records().mapPartitions(processor, Encoders.row(RecordProcessor.PROCESSED))
                 .persist(StorageLevel.MEMORY_AND_DISK());
         spark.sparkContext().setJobDescription("prep " + task.name() + ": decode, resize, encode");
-        try (ProgressReporter progress = new ProgressReporter(task.name(), listed, processed, quarantined, config.progressIntervalSeconds())) {
-            all.count();
-        }
+        phase(task.name(), "decode", () -> {
+            try (ProgressReporter progress = new ProgressReporter(task.name(), listed, processed, quarantined, config.progressIntervalSeconds())) {
+                all.count();
+            }
+        });
         Dataset<Row> good = all.filter(col("reason").isNull());
         Dataset<Row> bad = all.filter(col("reason").isNotNull());
-        long badCount = bad.count(); // not the accumulator: task retries may count twice
+        long badCount = phase(task.name(), "count bad", () -> bad.count()); // not the accumulator: task retries may count twice
         long goodCount = listed - badCount;
         double seconds = (System.nanoTime() - t0) / 1e9;
         LOG.info(String.format(Locale.ROOT, "prep '%s': decoded %d, quarantined %d in %.1f s (%.0f records/s)", task.name(),
                 goodCount, badCount, seconds, listed / seconds));
 
         spark.sparkContext().setJobDescription("prep " + task.name() + ": quarantine");
-        bad.select("id", "source", "split", "reason").coalesce(1).sortWithinPartitions("id")
-                .write().mode(SaveMode.Overwrite).parquet(out + "/quarantine");
+        phase(task.name(), "write quarantine", () -> bad.select("id", "source", "split", "reason").coalesce(1).sortWithinPartitions("id")
+                .write().mode(SaveMode.Overwrite).parquet(out + "/quarantine"));
         try {
             if (goodCount == 0) {
                 throw new IllegalArgumentException("task '" + task.name() + "': no usable data (" + listed
@@ -123,7 +139,7 @@ public final class PrepJob {
                 writeSplit(withShards.filter(col("split").equalTo("train").and(col("class_rank").leq(task.shots()))),
                         out + "/fewshot", task.name(), "fewshot");
             }
-            Map<String, Object> meta = metadata(task, listing.classNames(), good, listed, badCount, hadoop, out);
+            Map<String, Object> meta = phase(task.name(), "metadata", () -> metadata(task, listing.classNames(), good, listed, badCount, hadoop, out));
             Storage.writeJson(out + "/" + TASK_METADATA, meta, hadoop);
             return meta;
         } finally {
@@ -146,11 +162,11 @@ public final class PrepJob {
     private void writeSplit(Dataset<Row> rows, String dir, String task, String split) {
         spark.sparkContext().setJobDescription("prep " + task + ": write " + split);
         int w = config.workers();
-        rows.withColumn("shard", col("class_rank").minus(1).plus(col("label")).mod(w))
+        phase(task, "write " + split, () -> rows.withColumn("shard", col("class_rank").minus(1).plus(col("label")).mod(w))
                 .select("shard", "id", "label", "image", "width", "height")
                 .repartition(w, col("shard"))
                 .sortWithinPartitions("shard", "label", "id")
-                .write().mode(SaveMode.Overwrite).partitionBy("shard").parquet(dir);
+                .write().mode(SaveMode.Overwrite).partitionBy("shard").parquet(dir));
     }
 
     private Map<String, Object> metadata(PrepConfig.TaskSource task, List<String> classNames, Dataset<Row> good, long listed,
@@ -198,5 +214,34 @@ public final class PrepJob {
         m.put("content_hash", String.format("%016x:%d", hash.isNullAt(0) ? 0L : hash.getLong(0), hash.getLong(1)));
         m.put("files", Storage.listFiles(out, ".parquet", hadoop));
         return m;
+    }
+
+    /** Runs one phase of a task and records (and logs) its wall and CPU time. */
+    private <T> T phase(String task, String name, Supplier<T> body) {
+        long t0 = System.nanoTime();
+        double cpu0 = processCpuSeconds();
+        try {
+            return body.get();
+        } finally {
+            double wall = (System.nanoTime() - t0) / 1e9;
+            phases.add(new Phase(task, name, wall, processCpuSeconds() - cpu0));
+            LOG.info(String.format(Locale.ROOT, "prep '%s': %s took %.2f s", task, name, wall));
+        }
+    }
+
+    private void phase(String task, String name, Runnable body) {
+        phase(task, name, () -> {
+            body.run();
+            return null;
+        });
+    }
+
+    /** This JVM's CPU time in seconds, NaN where the JVM does not say. */
+    static double processCpuSeconds() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            long nanos = os.getProcessCpuTime();
+            return nanos < 0 ? Double.NaN : nanos / 1e9;
+        }
+        return Double.NaN;
     }
 }
