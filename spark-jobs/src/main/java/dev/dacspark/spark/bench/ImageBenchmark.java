@@ -63,16 +63,6 @@ public final class ImageBenchmark {
             });
             double single = files.length / ours;
             out.printf(Locale.ROOT, "ours (PIL-exact bicubic, PNG encode), 1 thread: %.1f images/s%n", single);
-            // the job's own work per record is larger: 99 % of the records below are train images, stored with the
-            // shorter side at 256 (341x256, 1.7x the pixels to encode) and hashed
-            int sample = Math.min(files.length, 1000);
-            double trainPath = time(() -> {
-                for (int i = 0; i < sample; i++) {
-                    ClipImageProcessor.shrinkShorterSide(RgbImage.read(files[i]), 256).encodePng();
-                }
-            });
-            out.printf(Locale.ROOT, "ours, the job's train path (shorter side to 256, PNG encode), 1 thread: %.1f images/s (%d images)%n",
-                    sample / trainPath, sample);
             out.flush();
             int cores = spark.sparkContext().defaultParallelism();
             PrepConfig prep = PrepConfig.from(ConfigFactory.parseString(String.format(Locale.ROOT, """
