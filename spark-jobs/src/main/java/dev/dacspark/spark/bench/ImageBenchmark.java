@@ -25,7 +25,9 @@ import java.util.stream.Stream;
 /**
  * Decode + resize + centre crop to 224 of generated 500x375 JPEGs: a plain single-threaded ImageIO
  * baseline (ImageIO.read, Java2D bicubic scaling), our PIL-exact path single-threaded, and the prep
- * job on a local Spark master (images/s in all, and per core).
+ * job on a local Spark master: images/s in all and per core, the ratio to cores x our single-thread
+ * figure, the busy cores over the job (this JVM's CPU time / wall time; the local master's executors
+ * run in it) and the same per phase of the job. Figures only, nothing asserted.
  */
 public final class ImageBenchmark {
     private final int count;
@@ -59,16 +61,31 @@ public final class ImageBenchmark {
                     processor.evalImage(RgbImage.read(f)).encodePng();
                 }
             });
-            out.printf(Locale.ROOT, "ours (PIL-exact bicubic, PNG encode), 1 thread: %.1f images/s%n", files.length / ours);
+            double single = files.length / ours;
+            out.printf(Locale.ROOT, "ours (PIL-exact bicubic, PNG encode), 1 thread: %.1f images/s%n", single);
             out.flush();
             int cores = spark.sparkContext().defaultParallelism();
             PrepConfig prep = PrepConfig.from(ConfigFactory.parseString(String.format(Locale.ROOT, """
                     dac.prep { output = "%s", resolution = 224, progress-interval = 60,
                       tasks = [ { name = bench, source { type = image-folder, root = "%s" }, templates = ["{}"], split { random = 0.01 } } ] }
                     """, dir.resolve("prep").toUri(), dir.resolve("images").toUri())), null);
-            double job = time(() -> new PrepJob(spark, prep).run());
-            out.printf(Locale.ROOT, "prep job on %d cores (whole job, listing and writing included): %.1f images/s, %.1f per core%n",
-                    cores, files.length / job, files.length / job / cores);
+            PrepJob job = new PrepJob(spark, prep);
+            double cpu0 = processCpuSeconds();
+            double seconds = time(job::run);
+            double cpu = processCpuSeconds() - cpu0;
+            double rate = files.length / seconds;
+            out.printf(Locale.ROOT, "prep job on %d cores (whole job, listing and writing included): %.1f s, %.1f images/s, %.1f per core%n",
+                    cores, seconds, rate, rate / cores);
+            out.printf(Locale.ROOT, "job / (cores x single-thread): %.0f %% (%.1f / (%d x %.1f))%n", 100 * rate / (cores * single), rate,
+                    cores, single);
+            out.printf(Locale.ROOT, "busy cores over the job (process CPU / wall): %.2f%n", cpu / seconds);
+            out.printf(Locale.ROOT, "%-22s %8s %8s %6s%n", "phase", "wall s", "cpu s", "cores");
+            for (PrepJob.Phase p : job.phases()) {
+                out.printf(Locale.ROOT, "%-22s %8.2f %8.2f %6.2f%n", p.name(), p.wallSeconds(), p.cpuSeconds(),
+                        p.cpuSeconds() / Math.max(p.wallSeconds(), 1e-9));
+            }
+            double inPhases = job.phases().stream().mapToDouble(PrepJob.Phase::wallSeconds).sum();
+            out.printf(Locale.ROOT, "%-22s %8.2f%n", "outside the phases", seconds - inPhases);
             out.flush();
         } finally {
             delete(dir);
@@ -112,6 +129,14 @@ public final class ImageBenchmark {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** This JVM's CPU seconds (the local master's executors run in it). */
+    private static double processCpuSeconds() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime() / 1e9;
+        }
+        return Double.NaN;
     }
 
     private static double time(Runnable r) {

@@ -2,28 +2,39 @@ package dev.dacspark.spark.data;
 
 import dev.dacspark.spark.storage.Storage;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
+import org.apache.spark.sql.functions;
 import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.unsafe.hash.Murmur3_x86_32;
 import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.lang.management.ManagementFactory;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
+import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.bit_xor;
+import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.element_at;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
 
@@ -47,10 +58,22 @@ public final class PrepJob {
 
     private final SparkSession spark;
     private final PrepConfig config;
+    private final List<Phase> phases = new ArrayList<>();
+
+    /**
+     * One phase of a task's preparation: wall seconds, and the CPU seconds of this JVM over it (on a local
+     * master the executors' too; on a cluster only the driver's), NaN where the JVM cannot tell.
+     */
+    public record Phase(String task, String name, double wallSeconds, double cpuSeconds) {}
 
     public PrepJob(SparkSession spark, PrepConfig config) {
         this.spark = spark;
         this.config = config;
+    }
+
+    /** The phases of the tasks run so far, in order. */
+    public List<Phase> phases() {
+        return List.copyOf(phases);
     }
 
     /** Runs every task, then writes the manifest; returns the manifest's content. */
@@ -75,8 +98,8 @@ public final class PrepJob {
         String out = config.output() + "/" + task.name();
         spark.sparkContext().setJobDescription("prep " + task.name() + ": list source");
         long t0 = System.nanoTime();
-        Sources.Listing listing = Sources.list(spark, task, hadoop);
-        long listed = listing.records().count();
+        Sources.Listing listing = phase(task.name(), "list", () -> Sources.list(spark, task, hadoop));
+        long listed = phase(task.name(), "count listing", () -> listing.records().count());
         LOG.info("prep '{}': listed {} records, {} classes", task.name(), listed, listing.classNames().size());
         if (listed == 0) {
             throw new IllegalArgumentException("task '" + task.name() + "': the source holds no records");
@@ -87,23 +110,32 @@ public final class PrepJob {
         Double hashSplit = task.split() != null && task.split().method().equals("hash") ? task.split().trainFraction() : null;
         RecordProcessor processor = new RecordProcessor(task.name(), listing.classNames(), hashSplit, config.seed(),
                 config.resolution(), config.trainShortSide(), config.maxPixels(), hadoop, processed, quarantined);
-        Dataset<Row> all = listing.records().mapPartitions(processor, Encoders.row(RecordProcessor.PROCESSED))
+        // The decode stage's parallelism is ours, whatever partitions the source came in (a driver-side listing is
+        // as many partitions as cores, each task a fixed share: the slowest one sets the stage's time).
+        Dataset<Row> all = listing.records().repartition(decodePartitions(listed))
+                .mapPartitions(processor, Encoders.row(RecordProcessor.PROCESSED))
                 .persist(StorageLevel.MEMORY_AND_DISK());
         spark.sparkContext().setJobDescription("prep " + task.name() + ": decode, resize, encode");
-        try (ProgressReporter progress = new ProgressReporter(task.name(), listed, processed, quarantined, config.progressIntervalSeconds())) {
-            all.count();
-        }
+        // One job decodes every record into the cache and counts them: per split, label and good or bad, the records and
+        // the content hash (not the accumulators: task retries may count twice).
+        List<Row> groups = phase(task.name(), "decode", () -> {
+            try (ProgressReporter progress = new ProgressReporter(task.name(), listed, processed, quarantined, config.progressIntervalSeconds())) {
+                return all.groupBy(col("split"), col("label"), col("reason").isNull().as("good"))
+                        .agg(count(lit(1)), bit_xor(col("content_hash"))).collectAsList();
+            }
+        });
+        Counts counts = new Counts(groups, listing.classNames().size());
         Dataset<Row> good = all.filter(col("reason").isNull());
         Dataset<Row> bad = all.filter(col("reason").isNotNull());
-        long badCount = bad.count(); // not the accumulator: task retries may count twice
+        long badCount = counts.bad;
         long goodCount = listed - badCount;
         double seconds = (System.nanoTime() - t0) / 1e9;
         LOG.info(String.format(Locale.ROOT, "prep '%s': decoded %d, quarantined %d in %.1f s (%.0f records/s)", task.name(),
                 goodCount, badCount, seconds, listed / seconds));
 
         spark.sparkContext().setJobDescription("prep " + task.name() + ": quarantine");
-        bad.select("id", "source", "split", "reason").coalesce(1).sortWithinPartitions("id")
-                .write().mode(SaveMode.Overwrite).parquet(out + "/quarantine");
+        phase(task.name(), "write quarantine", () -> bad.select("id", "source", "split", "reason").coalesce(1).sortWithinPartitions("id")
+                .write().mode(SaveMode.Overwrite).parquet(out + "/quarantine"));
         try {
             if (goodCount == 0) {
                 throw new IllegalArgumentException("task '" + task.name() + "': no usable data (" + listed
@@ -115,8 +147,7 @@ public final class PrepJob {
                         "task '%s': %d of %d records (%.2f%%) are bad, above dac.prep.max-bad-fraction = %.2f%%; %s; all reasons are in %s/quarantine",
                         task.name(), badCount, listed, 100 * fraction, 100 * config.maxBadFraction(), commonReasons(bad), out));
             }
-            Dataset<Row> withShards = good.withColumn("class_rank",
-                    row_number().over(Window.partitionBy("split", "label").orderBy("shard_key", "id")));
+            Dataset<Row> withShards = phase(task.name(), "class ranks", () -> withClassRank(good, goodCount));
             for (String split : List.of("train", "test")) {
                 writeSplit(withShards.filter(col("split").equalTo(split)), out + "/" + split, task.name(), split);
             }
@@ -124,11 +155,66 @@ public final class PrepJob {
                 writeSplit(withShards.filter(col("split").equalTo("train").and(col("class_rank").leq(task.shots()))),
                         out + "/fewshot", task.name(), "fewshot");
             }
-            Map<String, Object> meta = metadata(task, listing, good, listed, badCount, hadoop, out);
+            Map<String, Object> meta = phase(task.name(), "metadata", () -> metadata(task, listing, counts, listed, hadoop, out));
             Storage.writeJson(out + "/" + TASK_METADATA, meta, hadoop);
             return meta;
         } finally {
             all.unpersist();
+        }
+    }
+
+    /** Rows of the decode stage: 4 tasks per core, at most 10,000 records a task, never an empty task. */
+    private int decodePartitions(long records) {
+        long cores = Math.max(1, spark.sparkContext().defaultParallelism());
+        return (int) Math.max(1, Math.min(records, Math.max(4 * cores, (records + 9_999) / 10_000)));
+    }
+
+    /** Above this many good records the class ranks are not collected to the driver (some 100 bytes each there). */
+    private static final long RANKS_ON_DRIVER_MAX = 2_000_000;
+
+    /**
+     * The good records with class_rank: their place within (split, label) ordered by (shard_key, id), which the
+     * shards and the few-shot split follow. Ranked on the key columns alone, collected and broadcast back, so that
+     * the images are not shuffled and sorted by class (one partition per class: a single-class task sorted every
+     * image in one task) on top of the shuffle by shard that the writes need. A key (split, label, shard_key, id)
+     * repeated (a manifest listing a file twice: identical records) would multiply in that join, so such a task,
+     * and one too large to collect, takes the window over the whole records instead.
+     */
+    private Dataset<Row> withClassRank(Dataset<Row> good, long goodCount) {
+        WindowSpec byClass = Window.partitionBy("split", "label").orderBy("shard_key", "id");
+        if (goodCount <= RANKS_ON_DRIVER_MAX) {
+            String[] key = {"split", "label", "shard_key", "id"};
+            Dataset<Row> ranks = good.select(key[0], key[1], key[2], key[3]).withColumn("class_rank", row_number().over(byClass));
+            List<Row> ranked = ranks.collectAsList();
+            Set<List<Object>> keys = new HashSet<>();
+            boolean repeated = false;
+            for (Row r : ranked) {
+                repeated |= !keys.add(List.of(r.getString(0), r.getInt(1), r.getString(3)));
+            }
+            if (!repeated) {
+                return good.join(broadcast(spark.createDataFrame(ranked, ranks.schema())), key);
+            }
+        }
+        return good.withColumn("class_rank", row_number().over(byClass));
+    }
+
+    /** What the decode job counted: good records per split and label, bad records, the content hash of the good ones. */
+    private static final class Counts {
+        final Map<String, long[]> perClass = new TreeMap<>();
+        long bad;
+        long good;
+        long hash;
+
+        Counts(List<Row> groups, int classes) {
+            for (Row r : groups) { // split, label, good, count, xor of content hashes
+                if (!r.getBoolean(2)) {
+                    bad += r.getLong(3);
+                    continue;
+                }
+                perClass.computeIfAbsent(r.getString(0), s -> new long[classes])[r.getInt(1)] = r.getLong(3);
+                good += r.getLong(3);
+                hash ^= r.isNullAt(4) ? 0L : r.getLong(4);
+            }
         }
     }
 
@@ -147,22 +233,42 @@ public final class PrepJob {
     private void writeSplit(Dataset<Row> rows, String dir, String task, String split) {
         spark.sparkContext().setJobDescription("prep " + task + ": write " + split);
         int w = config.workers();
-        rows.withColumn("shard", col("class_rank").minus(1).plus(col("label")).mod(w))
+        phase(task, "write " + split, () -> rows.withColumn("shard", col("class_rank").minus(1).plus(col("label")).mod(w))
+                .repartition(w, shardPartitionKey(col("shard"), w))
                 .select("shard", "id", "label", "image", "width", "height")
-                .repartition(w, col("shard"))
                 .sortWithinPartitions("shard", "label", "id")
-                .write().mode(SaveMode.Overwrite).partitionBy("shard").parquet(dir);
+                .write().mode(SaveMode.Overwrite).partitionBy("shard").parquet(dir));
     }
 
-    private Map<String, Object> metadata(PrepConfig.TaskSource task, Sources.Listing listing, Dataset<Row> good, long listed,
-            long bad, Configuration hadoop, String out) {
-        List<String> classNames = listing.classNames();
-        spark.sparkContext().setJobDescription("prep " + task.name() + ": counts and content hash");
-        Map<String, long[]> perClass = new TreeMap<>();
-        for (Row r : good.groupBy("split", "label").agg(count(lit(1))).collectAsList()) {
-            perClass.computeIfAbsent(r.getString(0), s -> new long[classNames.size()])[r.getInt(1)] = r.getLong(2);
+    /**
+     * A column that hash-partitions shard k of w into partition k: one write task per shard. Partitioning by the shard
+     * itself puts shards whose hashes collide modulo w into one task (shards 0 and 1 of 2 do: one core wrote both
+     * while the other idled). Spark's hash partitioning of an int is pmod(murmur3(value, 42), w); should that ever
+     * change, shards may share a task again, and the files are the same.
+     */
+    private static Column shardPartitionKey(Column shard, int w) {
+        int[] keyOf = new int[w];
+        java.util.Arrays.fill(keyOf, -1);
+        int found = 0;
+        for (int v = 0; found < w && v < 1000 * w; v++) {
+            int p = Math.floorMod(Murmur3_x86_32.hashInt(v, 42), w);
+            if (keyOf[p] < 0) {
+                keyOf[p] = v;
+                found++;
+            }
         }
-        Row hash = good.agg(bit_xor(col("content_hash")), count(lit(1))).first();
+        if (found < w) {
+            return shard;
+        }
+        Column[] keys = java.util.Arrays.stream(keyOf).mapToObj(functions::lit).toArray(Column[]::new);
+        return element_at(array(keys), shard.plus(1));
+    }
+
+    private Map<String, Object> metadata(PrepConfig.TaskSource task, Sources.Listing listing, Counts counted, long listed,
+            Configuration hadoop, String out) {
+        List<String> classNames = listing.classNames();
+        spark.sparkContext().setJobDescription("prep " + task.name() + ": file listing");
+        Map<String, long[]> perClass = counted.perClass;
         List<String> empty = new ArrayList<>();
         long[] train = perClass.getOrDefault("train", new long[classNames.size()]);
         for (int i = 0; i < classNames.size(); i++) {
@@ -186,7 +292,7 @@ public final class PrepJob {
         m.put("counts", counts);
         m.put("empty_classes", empty);
         m.put("records", listed);
-        m.put("quarantined", bad);
+        m.put("quarantined", counted.bad);
         m.put("shots", task.shots());
         m.put("split", listing.splitRule());
         if (listing.official() != null) {
@@ -201,8 +307,37 @@ public final class PrepJob {
         m.put("preprocessing", pre);
         m.put("seed", config.seed());
         m.put("workers", config.workers());
-        m.put("content_hash", String.format("%016x:%d", hash.isNullAt(0) ? 0L : hash.getLong(0), hash.getLong(1)));
+        m.put("content_hash", String.format("%016x:%d", counted.hash, counted.good));
         m.put("files", Storage.listFiles(out, ".parquet", hadoop));
         return m;
+    }
+
+    /** Runs one phase of a task and records (and logs) its wall and CPU time. */
+    private <T> T phase(String task, String name, Supplier<T> body) {
+        long t0 = System.nanoTime();
+        double cpu0 = processCpuSeconds();
+        try {
+            return body.get();
+        } finally {
+            double wall = (System.nanoTime() - t0) / 1e9;
+            phases.add(new Phase(task, name, wall, processCpuSeconds() - cpu0));
+            LOG.info(String.format(Locale.ROOT, "prep '%s': %s took %.2f s", task, name, wall));
+        }
+    }
+
+    private void phase(String task, String name, Runnable body) {
+        phase(task, name, () -> {
+            body.run();
+            return null;
+        });
+    }
+
+    /** This JVM's CPU time in seconds, NaN where the JVM does not say. */
+    static double processCpuSeconds() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            long nanos = os.getProcessCpuTime();
+            return nanos < 0 ? Double.NaN : nanos / 1e9;
+        }
+        return Double.NaN;
     }
 }
