@@ -22,7 +22,7 @@ public final class LoraState {
         for (ExpertPool pool : pools.pools().values()) {
             float[] counts = pool.counts();
             out.put(pool.name() + ".counts", Tensor.ofFloats(new long[] {counts.length}, counts));
-            int[] merged = pool.mergedExperts();
+            int[] merged = pool.topExpertsByCount();
             long[] m = new long[merged.length];
             for (int i = 0; i < m.length; i++) {
                 m[i] = merged[i];

@@ -54,7 +54,7 @@ final class RunResults {
         for (ExpertPool pool : pools.pools().values()) {
             float[] counts = pool.counts();
             java.util.Set<Integer> merged = new java.util.HashSet<>();
-            for (int e : pool.mergedExperts()) {
+            for (int e : pool.topExpertsByCount()) {
                 merged.add(e);
             }
             for (int e = 0; e < counts.length; e++) {
