@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import dev.dacspark.checkpoint.ClipCheckpoint;
 import dev.dacspark.checkpoint.LoraState;
 import dev.dacspark.checkpoint.SafeTensors;
+import dev.dacspark.checkpoint.TensorArrays;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.ClipTokenizer;
 import dev.dacspark.data.Seeds;
@@ -91,7 +92,7 @@ public final class ContinualJob {
                     ClipTokenizer tokenizer = ClipTokenizer.load(tokenizerFile, model.config().contextLength());
                     if (state.last() != null && state.last().memory() != null) {
                         Storage.readSafeTensors(store.uri(state.last().memory()), hadoop)
-                                .forEach((k, v) -> memory.put(k, ClipCheckpoint.toNDArray(v, methodManager)));
+                                .forEach((k, v) -> memory.put(k, TensorArrays.toNDArray(v, methodManager)));
                     }
                     if (evaluator == null) {
                         evaluator = new StreamEvaluator(spark, run.evalBatchSize());
@@ -186,7 +187,7 @@ public final class ContinualJob {
         if (adapter.agoWeight() > 0) {
             memoryFile = store.newFile(dir, "memory", ".safetensors");
             Map<String, SafeTensors.Tensor> mem = new LinkedHashMap<>();
-            memory.all().forEach((k, v) -> mem.put(k, ClipCheckpoint.fromNDArray(v)));
+            memory.all().forEach((k, v) -> mem.put(k, TensorArrays.fromNDArray(v)));
             Storage.writeSafeTensors(store.uri(memoryFile), mem, meta, hadoop);
         }
         beforeCheckpointWrite.run();

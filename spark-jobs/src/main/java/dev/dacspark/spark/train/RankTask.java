@@ -2,7 +2,7 @@ package dev.dacspark.spark.train;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import dev.dacspark.checkpoint.ClipCheckpoint;
+import dev.dacspark.checkpoint.TensorArrays;
 import dev.dacspark.checkpoint.SafeTensors;
 import dev.dacspark.clip.ClipImageProcessor;
 import dev.dacspark.clip.ClipModel;
@@ -181,7 +181,7 @@ public final class RankTask implements Serializable {
         if (spec.memoryUri() != null) {
             Path p = new Path(URI.create(spec.memoryUri()));
             try (InputStream in = p.getFileSystem(hadoop.value()).open(p)) {
-                SafeTensors.readAll(in, spec.memoryUri()).forEach((k, v) -> memory.put(k, ClipCheckpoint.toNDArray(v, manager)));
+                SafeTensors.readAll(in, spec.memoryUri()).forEach((k, v) -> memory.put(k, TensorArrays.toNDArray(v, manager)));
             }
         }
         return memory;

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import dev.dacspark.checkpoint.ClipCheckpoint;
 import dev.dacspark.checkpoint.SafeTensors;
+import dev.dacspark.checkpoint.TensorArrays;
 import dev.dacspark.clip.ClipImageProcessor;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.ClipTokenizer;
@@ -154,7 +155,7 @@ class DistributedTrainerTest {
     static Map<String, float[]> singleProcess(float[] lastLosses, int maskGroups) {
         try (NDManager m = NDManager.newBaseManager(); TaskMemory memory = new TaskMemory(m)) {
             ClipModel model = ClipCheckpoint.load(checkpoint, m);
-            SafeTensors.readAll(dir.resolve("memory.safetensors")).forEach((k, v) -> memory.put(k, ClipCheckpoint.toNDArray(v, m)));
+            SafeTensors.readAll(dir.resolve("memory.safetensors")).forEach((k, v) -> memory.put(k, TensorArrays.toNDArray(v, m)));
             ExpertPools pools = ExpertPools.attach(model, method());
             pools.initialize(m, SEED);
             pools.setTraining(true);
