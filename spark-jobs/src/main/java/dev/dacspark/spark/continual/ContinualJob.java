@@ -176,7 +176,7 @@ public final class ContinualJob {
         long trainable = pools.trainableParameterCount();
         Map<String, SafeTensors.Tensor> lora = LoraState.tensors(pools);
         String experts = store.newFile(dir, "experts", ".parquet");
-        RunResults.writeExperts(spark, store.uri(experts), config.runId(), method.id(), t + 1, task.name(), pools);
+        ResultsWriter.writeExperts(spark, store.uri(experts), config.runId(), method.id(), t + 1, task.name(), pools);
         pools.mergeAndDetach(adapter.agoWeight() > 0 ? memory : null);
 
         Map<String, String> meta = Map.of("run_id", config.runId(), "method", method.id(), "task", task.name(),
