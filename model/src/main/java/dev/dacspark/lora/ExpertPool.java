@@ -76,8 +76,8 @@ public final class ExpertPool extends Module implements Linear.Adapter {
         this.training = training;
     }
 
-    /** The vote exchange of the training step (set by the step; {@link VoteExchange#NONE} in one process). */
-    public void setVoteExchange(VoteExchange exchange) {
+    /** The vote exchange of the training step ({@link ExpertPools#setVoteExchange}; {@link VoteExchange#NONE} in one process). */
+    void setVoteExchange(VoteExchange exchange) {
         this.exchange = exchange;
     }
 
