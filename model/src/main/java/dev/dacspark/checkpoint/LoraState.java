@@ -18,11 +18,11 @@ public final class LoraState {
 
     public static Map<String, Tensor> tensors(ExpertPools pools) {
         Map<String, Tensor> out = new LinkedHashMap<>();
-        pools.parameters().forEach((name, p) -> out.put(name, ClipCheckpoint.fromNDArray(p.array())));
+        pools.parameters().forEach((name, p) -> out.put(name, TensorArrays.fromNDArray(p.array())));
         for (ExpertPool pool : pools.pools().values()) {
             float[] counts = pool.counts();
             out.put(pool.name() + ".counts", Tensor.ofFloats(new long[] {counts.length}, counts));
-            int[] merged = pool.mergedExperts();
+            int[] merged = pool.topExpertsByCount();
             long[] m = new long[merged.length];
             for (int i = 0; i < m.length; i++) {
                 m[i] = merged[i];

@@ -27,7 +27,7 @@ import java.util.Set;
  */
 public record DacConfig(int rank, int routeTopK, int mergeTopK, double alpha, double dropout, Set<Target> targets,
         Set<Encoder> encoders, List<Integer> layers, Routing routing, double agoWeight, AgoMemory agoMemory,
-        ExpertPool.VoteScope voteScope) implements java.io.Serializable {
+        VoteScope voteScope) implements java.io.Serializable {
 
     /** The six linear layers of a transformer block, with their module names. */
     public enum Target {
@@ -86,7 +86,7 @@ public record DacConfig(int rank, int routeTopK, int mergeTopK, double alpha, do
     /** The settings of the paper and the release. */
     public static DacConfig defaults() {
         return new DacConfig(12, 8, 4, 1.0, 0.2, Set.of(Target.values()), Set.of(Encoder.values()), List.of(),
-                Routing.ROUTED, 0.1, AgoMemory.ALL, ExpertPool.VoteScope.GLOBAL);
+                Routing.ROUTED, 0.1, AgoMemory.ALL, VoteScope.GLOBAL);
     }
 
     public double scaling() {
@@ -109,7 +109,7 @@ public record DacConfig(int rank, int routeTopK, int mergeTopK, double alpha, do
         return new DacConfig(rank, routeTopK, mergeTopK, alpha, dropout, targets, encoders, layers, routing, agoWeight, m, voteScope);
     }
 
-    public DacConfig withVoteScope(ExpertPool.VoteScope scope) {
+    public DacConfig withVoteScope(VoteScope scope) {
         return new DacConfig(rank, routeTopK, mergeTopK, alpha, dropout, targets, encoders, layers, routing, agoWeight, agoMemory, scope);
     }
 
@@ -129,7 +129,7 @@ public record DacConfig(int rank, int routeTopK, int mergeTopK, double alpha, do
                     c.getDouble("dropout"), targets, encoders, layers,
                     parseEnum(Routing.class, c.getString("routing"), c, "routing"), c.getDouble("ago-weight"),
                     parseEnum(AgoMemory.class, c.getString("ago-memory").replace("-", "_"), c, "ago-memory"),
-                    parseEnum(ExpertPool.VoteScope.class, c.getString("vote-scope"), c, "vote-scope"));
+                    parseEnum(VoteScope.class, c.getString("vote-scope"), c, "vote-scope"));
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }

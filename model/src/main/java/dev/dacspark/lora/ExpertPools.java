@@ -18,7 +18,8 @@ import java.util.SplittableRandom;
 /**
  * The expert pools of one task, attached to a CLIP's target layers by module name, and the
  * after-task merge. The backbone is frozen; each pool's A, B and router are the task's trainable
- * parameters (the router receives no gradient in routed mode, as in the release).
+ * parameters (the router receives no gradient in routed mode, as in the release). A data-parallel
+ * step sets the pools' {@link VoteExchange} for its forward pass.
  */
 public final class ExpertPools {
     private final ClipModel model;
@@ -96,6 +97,11 @@ public final class ExpertPools {
         pools.values().forEach(pool -> pool.setTraining(training));
     }
 
+    /** Installs the training step's vote exchange on every pool ({@link VoteExchange#NONE}: one process). */
+    public void setVoteExchange(VoteExchange exchange) {
+        pools.values().forEach(pool -> pool.setVoteExchange(exchange));
+    }
+
     /** Trainable parameters by full name ({@code <module>.lora_A}, {@code <module>.router.weight}, ...). */
     public Map<String, Param> parameters() {
         Map<String, Param> out = new LinkedHashMap<>();
@@ -127,11 +133,11 @@ public final class ExpertPools {
         Map<String, Module> modules = model.namedModules();
         for (ExpertPool pool : pools.values()) {
             Linear linear = (Linear) modules.get(pool.name());
-            int[] experts = pool.mergedExperts();
+            int[] experts = pool.topExpertsByCount();
             try (NDScope scope = new NDScope()) {
                 linear.weight.set(linear.weight.array().add(pool.mergedUpdate(experts))); // W0 + s B_S A_S
                 if (memory != null) {
-                    int[] kept = config.agoMemory() == DacConfig.AgoMemory.ALL ? allExperts() : experts;
+                    int[] kept = config.agoMemory() == DacConfig.AgoMemory.ALL ? ExpertPool.allExperts(config.rank()) : experts;
                     memory.append(pool.name(), pool.columnsOfB(kept));
                 }
             }
@@ -139,11 +145,5 @@ public final class ExpertPools {
             merged.put(pool.name(), experts);
         }
         return merged;
-    }
-
-    private int[] allExperts() {
-        int[] all = new int[config.rank()];
-        java.util.Arrays.setAll(all, i -> i);
-        return all;
     }
 }

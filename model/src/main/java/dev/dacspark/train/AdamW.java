@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
-import dev.dacspark.checkpoint.ClipCheckpoint;
 import dev.dacspark.checkpoint.SafeTensors.Tensor;
+import dev.dacspark.checkpoint.TensorArrays;
 import dev.dacspark.clip.Param;
 import dev.dacspark.clip.Tensors;
 
@@ -120,8 +120,8 @@ public final class AdamW {
     public Map<String, Tensor> state() {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (String name : steps.keySet()) {
-            out.put(name + ".exp_avg", ClipCheckpoint.fromNDArray(expAvg.get(name)));
-            out.put(name + ".exp_avg_sq", ClipCheckpoint.fromNDArray(expAvgSq.get(name)));
+            out.put(name + ".exp_avg", TensorArrays.fromNDArray(expAvg.get(name)));
+            out.put(name + ".exp_avg_sq", TensorArrays.fromNDArray(expAvgSq.get(name)));
             out.put(name + ".step", Tensor.ofLongs(new long[] {}, new long[] {steps.get(name)}));
         }
         return out;
@@ -139,8 +139,8 @@ public final class AdamW {
                     throw new IllegalArgumentException("optimizer state for '" + name + "' lacks exp_avg or exp_avg_sq");
                 }
                 steps.put(name, e.getValue().toLongs()[0]);
-                replace(expAvg, name, ClipCheckpoint.toNDArray(m, manager));
-                replace(expAvgSq, name, ClipCheckpoint.toNDArray(v, manager));
+                replace(expAvg, name, TensorArrays.toNDArray(m, manager));
+                replace(expAvgSq, name, TensorArrays.toNDArray(v, manager));
             }
         }
     }

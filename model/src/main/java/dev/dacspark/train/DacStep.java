@@ -7,6 +7,7 @@ import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.Tensors;
 import dev.dacspark.lora.ExpertPools;
 import dev.dacspark.lora.TaskMemory;
+import dev.dacspark.lora.VoteExchange;
 
 /**
  * Forward and backward of one training step, in the release's order: encode the class prompts,
@@ -16,7 +17,10 @@ import dev.dacspark.lora.TaskMemory;
  * <p>Data parallel: the normalised embeddings and labels of every rank are gathered, each rank's own
  * rows staying differentiable, so the loss is the whole batch's loss and the ranks' gradients SUM
  * to the gradient of one process with the whole batch. The AGO term is the same on every rank and
- * enters that sum once: only rank 0 back-propagates it.
+ * enters that sum once: only rank 0 back-propagates it. The routers' votes are exchanged in the forward
+ * pass: each routed module's batch votes are summed over the ranks before its mask is chosen (the
+ * step's {@link VoteExchange}, one collective sum per module and pass; the mask takes the sum or the
+ * rank's own votes per {@code vote-scope}).
  */
 public final class DacStep {
     private DacStep() {}
@@ -37,6 +41,7 @@ public final class DacStep {
      */
     public static Losses forwardBackward(ClipModel model, ExpertPools pools, TaskMemory memory, NDArray images,
             NDArray classText, long[] labels, Collective collective) {
+        pools.setVoteExchange(voteExchange(collective));
         double agoWeight = pools.config().agoWeight();
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray text = ClipModel.normalize(model.encodeText(classText));
@@ -52,5 +57,10 @@ public final class DacStep {
             gc.backward(collective.rank() == 0 ? clip.add(weightedAgo) : clip);
             return new Losses(clip.getFloat() + weightedAgo.getFloat(), clip.getFloat(), ago.getFloat(), logitsPerText);
         }
+    }
+
+    /** The vote exchange over the collective's ranks: a module's votes summed ({@link VoteExchange#NONE} for one rank). */
+    static VoteExchange voteExchange(Collective collective) {
+        return collective.worldSize() == 1 ? VoteExchange.NONE : collective::sum;
     }
 }

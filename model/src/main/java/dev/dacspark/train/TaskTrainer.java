@@ -11,7 +11,6 @@ import dev.dacspark.clip.Param;
 import dev.dacspark.clip.Tensors;
 import dev.dacspark.data.Sample;
 import dev.dacspark.data.Seeds;
-import dev.dacspark.lora.ExpertPool;
 import dev.dacspark.lora.ExpertPools;
 import dev.dacspark.lora.TaskMemory;
 
@@ -64,11 +63,6 @@ public final class TaskTrainer {
         this.setup = setup;
         this.collective = new TimedCollective(collective);
         this.manager = manager;
-        if (collective.worldSize() > 1) {
-            for (ExpertPool pool : pools.pools().values()) {
-                pool.setVoteExchange((module, votes) -> this.collective.sum(votes), pool.config().voteScope());
-            }
-        }
     }
 
     public AdamW optimizer() {

@@ -2,7 +2,7 @@ package dev.dacspark.testing;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import dev.dacspark.checkpoint.ClipCheckpoint;
+import dev.dacspark.checkpoint.TensorArrays;
 import dev.dacspark.checkpoint.SafeTensors;
 
 import java.nio.file.Files;
@@ -53,7 +53,7 @@ public final class Golden {
         if (t == null) {
             fail("golden tensor '" + name + "' is missing");
         }
-        return ClipCheckpoint.toNDArray(t, manager);
+        return TensorArrays.toNDArray(t, manager);
     }
 
     /** Asserts |actual - expected| <= atol + rtol * |expected| elementwise, reporting the worst entry. */

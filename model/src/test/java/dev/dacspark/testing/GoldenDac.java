@@ -48,7 +48,7 @@ public final class GoldenDac {
         return new DacConfig(d.get("rank").asInt(), d.get("route_top_k").asInt(), d.get("merge_top_k").asInt(),
                 d.get("alpha").asDouble(), d.get("dropout").asDouble(), def.targets(), def.encoders(), def.layers(),
                 DacConfig.Routing.ROUTED, d.get("ago_weight").asDouble(), DacConfig.AgoMemory.ALL,
-                dev.dacspark.lora.ExpertPool.VoteScope.GLOBAL);
+                dev.dacspark.lora.VoteScope.GLOBAL);
     }
 
     public static List<String> moduleNames() {

@@ -18,18 +18,24 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
+import java.lang.ref.PhantomReference;
+import java.lang.ref.ReferenceQueue;
+import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The backward pass reads only memory that libtorch owns. DJL's scalar arithmetic ({@code x.mul(2f)}) wraps the number
  * in a Java direct buffer that it frees right after the call, while autograd keeps that scalar for the gradient of
  * mul and div: when the garbage collector freed the buffer before the backward pass, the gradient read freed memory
  * (NaN losses now and then, runs that were not bit-for-bit reproducible). Here a collection is forced between forward
- * and backward, and the gradients must be exactly those of an undisturbed step.
+ * and backward, and the gradients must be exactly those of an undisturbed step. The collection must be a real one: a
+ * scalar made as DJL makes them, in the forward pass, must have been collected and its direct buffer released before
+ * the backward starts.
  */
 class BackwardAfterCollectionTest {
 
@@ -40,7 +46,7 @@ class BackwardAfterCollectionTest {
             /** Called once per tower after its forward pass, before the loss and the backward pass. */
             @Override
             public NDArray gatherRows(NDArray local) {
-                collectAndFreeDirectBuffers();
+                collectAndFreeDirectBuffers(local.getManager());
                 return local;
             }
         });
@@ -84,7 +90,7 @@ class BackwardAfterCollectionTest {
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray loss = DacLoss.clipLoss(logits, new long[] {0, 1, 2, 0, 1, 3});
                 if (collectBeforeBackward) {
-                    collectAndFreeDirectBuffers();
+                    collectAndFreeDirectBuffers(m);
                 }
                 gc.backward(loss);
             }
@@ -92,20 +98,47 @@ class BackwardAfterCollectionTest {
         }
     }
 
-    /** Collects the heap until the JVM has freed unreachable direct buffers (their count drops), or 2 s passed. */
-    static void collectAndFreeDirectBuffers() {
+    /**
+     * Makes a scalar as DJL's {@code x.mul(2f)} makes it, then collects the heap until that scalar's direct buffer is
+     * gone: its phantom reference enqueued (the buffer unreachable and collected) and the JVM's count of direct
+     * buffers below what it was with the buffer (its memory released). Fails when 5 s of collections did not free it.
+     */
+    static void collectAndFreeDirectBuffers(NDManager manager) {
         BufferPoolMXBean direct = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
                 .filter(b -> b.getName().equals("direct")).findFirst().orElseThrow();
-        long before = direct.getCount();
-        long deadline = System.nanoTime() + 2_000_000_000L;
-        do {
+        ReferenceQueue<ByteBuffer> collected = new ReferenceQueue<>();
+        PhantomReference<ByteBuffer> scalar = djlScalarBuffer(manager, collected);
+        long withScalar = direct.getCount();
+        boolean freed = false;
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!(freed && direct.getCount() < withScalar) && System.nanoTime() < deadline) {
             System.gc();
             try {
-                Thread.sleep(20);
+                freed |= collected.remove(20) == scalar;
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+                throw new IllegalStateException(e);
             }
-        } while (direct.getCount() >= before && System.nanoTime() < deadline);
+        }
+        assertTrue(freed, "the forced collection did not collect the scalar's direct buffer before the backward pass");
+        assertTrue(direct.getCount() < withScalar, "the JVM did not release the collected direct buffer before the backward pass");
+    }
+
+    /**
+     * A scalar as DJL's {@code x.mul(2f)} makes one: a 0-d tensor on a Java direct buffer of its own
+     * ({@code torch.from_blob}), whose wrapper is closed right after use. Returns a phantom reference to that buffer.
+     */
+    private static PhantomReference<ByteBuffer> djlScalarBuffer(NDManager manager, ReferenceQueue<ByteBuffer> queue) {
+        NDArray scalar = manager.create(2f);
+        try {
+            java.lang.reflect.Field data = scalar.getClass().getDeclaredField("dataRef"); // PtNDArray's buffer
+            data.setAccessible(true);
+            ByteBuffer buffer = (ByteBuffer) data.get(scalar);
+            assertTrue(buffer != null && buffer.isDirect(), "DJL's scalar must live on a direct buffer for this check");
+            return new PhantomReference<>(buffer, queue);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("DJL's NDArray has no buffer field 'dataRef' any more", e);
+        } finally {
+            scalar.close();
+        }
     }
 }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import dev.dacspark.checkpoint.ClipCheckpoint;
 import dev.dacspark.checkpoint.LoraState;
 import dev.dacspark.checkpoint.SafeTensors;
+import dev.dacspark.checkpoint.TensorArrays;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.ClipTokenizer;
 import dev.dacspark.data.Seeds;
@@ -99,7 +100,7 @@ public final class ContinualJob {
                     ClipTokenizer tokenizer = ClipTokenizer.load(tokenizerFile, model.config().contextLength());
                     if (state.last() != null && state.last().memory() != null) {
                         Storage.readSafeTensors(store.uri(state.last().memory()), hadoop)
-                                .forEach((k, v) -> memory.put(k, ClipCheckpoint.toNDArray(v, methodManager)));
+                                .forEach((k, v) -> memory.put(k, TensorArrays.toNDArray(v, methodManager)));
                     }
                     if (evaluator == null) {
                         evaluator = new StreamEvaluator(spark, run.evalBatchSize());
@@ -183,7 +184,7 @@ public final class ContinualJob {
         long trainable = pools.trainableParameterCount();
         Map<String, SafeTensors.Tensor> lora = LoraState.tensors(pools);
         String experts = store.newFile(dir, "experts", ".parquet");
-        RunResults.writeExperts(spark, store.uri(experts), config.runId(), method.id(), t + 1, task.name(), pools);
+        ResultsWriter.writeExperts(spark, store.uri(experts), config.runId(), method.id(), t + 1, task.name(), pools);
         pools.mergeAndDetach(adapter.agoWeight() > 0 ? memory : null);
 
         Map<String, String> meta = Map.of("run_id", config.runId(), "method", method.id(), "task", task.name(),
@@ -194,7 +195,7 @@ public final class ContinualJob {
         if (adapter.agoWeight() > 0) {
             memoryFile = store.newFile(dir, "memory", ".safetensors");
             Map<String, SafeTensors.Tensor> mem = new LinkedHashMap<>();
-            memory.all().forEach((k, v) -> mem.put(k, ClipCheckpoint.fromNDArray(v)));
+            memory.all().forEach((k, v) -> mem.put(k, TensorArrays.fromNDArray(v)));
             Storage.writeSafeTensors(store.uri(memoryFile), mem, meta, hadoop);
         }
         events.beforeMergedCheckpoint(method.id(), t + 1);

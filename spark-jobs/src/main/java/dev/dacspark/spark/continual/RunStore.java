@@ -98,7 +98,7 @@ final class RunStore {
         String previous = manifest.results;
         int seq = previous == null ? 1 : Integer.parseInt(previous.substring("results/".length(), "results/".length() + 4)) + 1;
         String results = Storage.uniqueName(String.format(Locale.ROOT, "results/%04d", seq), "");
-        RunResults.write(spark, runDir, uri(results), manifest);
+        ResultsWriter.write(spark, runDir, uri(results), manifest);
         manifest.results = results;
         manifest.updated = ContinualJob.now();
         try {

@@ -1,7 +1,7 @@
 package dev.dacspark.spark.train;
 
 import ai.djl.ndarray.NDManager;
-import dev.dacspark.checkpoint.ClipCheckpoint;
+import dev.dacspark.checkpoint.TensorArrays;
 import dev.dacspark.checkpoint.SafeTensors;
 import dev.dacspark.clip.ClipImageProcessor;
 import dev.dacspark.clip.ClipModel;
@@ -136,7 +136,7 @@ final class RankTraining {
         if (uri != null) {
             Path p = new Path(URI.create(uri));
             try (InputStream in = p.getFileSystem(hadoop).open(p)) {
-                SafeTensors.readAll(in, uri).forEach((k, v) -> memory.put(k, ClipCheckpoint.toNDArray(v, manager)));
+                SafeTensors.readAll(in, uri).forEach((k, v) -> memory.put(k, TensorArrays.toNDArray(v, manager)));
             }
         }
         return memory;

@@ -1,6 +1,6 @@
 package dev.dacspark.spark.train;
 
-import dev.dacspark.checkpoint.ClipCheckpoint;
+import dev.dacspark.checkpoint.TensorArrays;
 import dev.dacspark.checkpoint.SafeTensors;
 import dev.dacspark.checkpoint.SafeTensors.Tensor;
 import dev.dacspark.lora.ExpertPool;
@@ -65,7 +65,7 @@ public final class StepCheckpoint {
             }
         });
         t.put(LOSSES, Tensor.ofFloats(new long[] {3}, new float[] {last.loss(), last.clip(), last.ago()}));
-        pools.parameters().forEach((k, p) -> t.put(k, ClipCheckpoint.fromNDArray(p.array())));
+        pools.parameters().forEach((k, p) -> t.put(k, TensorArrays.fromNDArray(p.array())));
         for (ExpertPool pool : pools.pools().values()) {
             float[] c = pool.counts();
             t.put(pool.name() + ".counts", Tensor.ofFloats(new long[] {c.length}, c));
@@ -128,7 +128,7 @@ public final class StepCheckpoint {
             if (t == null) {
                 throw new IllegalStateException("step checkpoint lacks '" + k + "'");
             }
-            p.set(ClipCheckpoint.toNDArray(t, manager).toDevice(p.array().getDevice(), false));
+            p.set(TensorArrays.toNDArray(t, manager).toDevice(p.array().getDevice(), false));
         });
         for (ExpertPool pool : pools.pools().values()) {
             pool.setCounts(state.tensors().get(pool.name() + ".counts").toFloats());

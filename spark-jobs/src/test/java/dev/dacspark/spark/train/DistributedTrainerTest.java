@@ -1,19 +1,25 @@
 package dev.dacspark.spark.train;
 
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import dev.dacspark.checkpoint.ClipCheckpoint;
 import dev.dacspark.checkpoint.SafeTensors;
+import dev.dacspark.checkpoint.TensorArrays;
 import dev.dacspark.clip.ClipImageProcessor;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.ClipTokenizer;
+import dev.dacspark.clip.Linear;
+import dev.dacspark.clip.Module;
 import dev.dacspark.data.Sample;
 import dev.dacspark.lora.DacConfig;
 import dev.dacspark.lora.ExpertPool;
 import dev.dacspark.lora.ExpertPools;
 import dev.dacspark.lora.TaskMemory;
+import dev.dacspark.lora.VoteScope;
 import dev.dacspark.spark.data.PrepConfig;
 import dev.dacspark.spark.data.PrepJob;
 import dev.dacspark.testing.Golden;
@@ -182,11 +188,13 @@ class DistributedTrainerTest {
     static Map<String, float[]> singleProcess(float[] lastLosses, int maskGroups) {
         try (NDManager m = NDManager.newBaseManager(); TaskMemory memory = new TaskMemory(m)) {
             ClipModel model = ClipCheckpoint.load(checkpoint, m);
-            SafeTensors.readAll(dir.resolve("memory.safetensors")).forEach((k, v) -> memory.put(k, ClipCheckpoint.toNDArray(v, m)));
+            SafeTensors.readAll(dir.resolve("memory.safetensors")).forEach((k, v) -> memory.put(k, TensorArrays.toNDArray(v, m)));
             ExpertPools pools = ExpertPools.attach(model, method());
             pools.initialize(m, SEED);
             pools.setTraining(true);
-            pools.pools().values().forEach(p -> p.setMaskGroups(maskGroups));
+            if (maskGroups > 1) {
+                maskPerGroup(model, pools, maskGroups);
+            }
             org.apache.hadoop.conf.Configuration hadoop = new org.apache.hadoop.conf.Configuration();
             List<List<Sample>> shards = List.of(ShardReader.read(shardFiles.get(0), hadoop), ShardReader.read(shardFiles.get(1), hadoop));
             TaskTrainer trainer = new TaskTrainer(model, pools, memory, new AdamW(AdamW.Settings.defaults(), m), new TaskTrainer.Setup(
@@ -204,6 +212,24 @@ class DistributedTrainerTest {
             pools.parameters().forEach((k, p) -> out.put(k, p.array().toFloatArray()));
             pools.pools().values().forEach(p -> out.put(p.name() + ".counts", p.counts()));
             return out;
+        }
+    }
+
+    /**
+     * Replaces each pool's place in its layer by an adapter that splits the batch into {@code groups} equal
+     * parts and takes each part's update, with its own mask and votes, from the pool.
+     */
+    static void maskPerGroup(ClipModel model, ExpertPools pools, int groups) {
+        Map<String, Module> modules = model.namedModules();
+        for (ExpertPool pool : pools.pools().values()) {
+            Linear linear = (Linear) modules.get(pool.name());
+            linear.detach();
+            linear.attach(x -> {
+                NDList parts = x.split(groups, 0);
+                NDList updates = new NDList();
+                parts.forEach(part -> updates.add(pool.delta(part)));
+                return NDArrays.concat(updates, 0);
+            });
         }
     }
 
@@ -245,7 +271,7 @@ class DistributedTrainerTest {
     void localVoteScopeEqualsOneProcessWithAMaskPerHalfBatch() {
         String ckpt = dir.resolve("ckpt-local").toUri().toString();
         RankTask.Report report = new DistributedTrainer(spark, 1).train(spec(ckpt, STEPS,
-                method().withVoteScope(ExpertPool.VoteScope.LOCAL), 2e-3));
+                method().withVoteScope(VoteScope.LOCAL), 2e-3));
         assertMatchesSingleProcess(StepCheckpoint.latest(ckpt, spark.sparkContext().hadoopConfiguration()), report, 2);
         // and the check means something: per-half masks train other experts than the global mask
         Map<String, float[]> global = singleProcess(new float[3], 1);

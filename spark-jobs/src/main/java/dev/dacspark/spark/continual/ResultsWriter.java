@@ -18,11 +18,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The run's results as tables for Spark SQL, notebooks and reports, rebuilt from the manifest after
- * every commit into a new folder {@code results/<seq>-<uid>/}: {@code accuracy}, {@code metrics}
- * (complete methods), {@code experts} (vote counts), {@code tasks} (costs), and {@code results.json}.
+ * Writes the run's results as tables for Spark SQL, notebooks and reports (read back by {@code spark.report.RunResults}),
+ * rebuilt from the manifest after every commit into a new folder {@code results/<seq>-<uid>/}: {@code accuracy},
+ * {@code metrics} (complete methods), {@code experts} (vote counts), {@code tasks} (costs), and {@code results.json}.
  */
-final class RunResults {
+final class ResultsWriter {
     static final StructType ACCURACY = new StructType().add("run_id", DataTypes.StringType, false)
             .add("method", DataTypes.StringType, false).add("after_task", DataTypes.IntegerType, false)
             .add("after_task_name", DataTypes.StringType, false).add("dataset", DataTypes.StringType, false)
@@ -45,7 +45,7 @@ final class RunResults {
             .add("loss", DataTypes.DoubleType, false).add("clip_loss", DataTypes.DoubleType, false)
             .add("ago_loss", DataTypes.DoubleType, false);
 
-    private RunResults() {}
+    private ResultsWriter() {}
 
     /** A task's vote counts per module and expert (and which experts were merged), as a Parquet folder. */
     static void writeExperts(SparkSession spark, String uri, String runId, String method, int taskIndex, String task,
@@ -54,7 +54,7 @@ final class RunResults {
         for (ExpertPool pool : pools.pools().values()) {
             float[] counts = pool.counts();
             java.util.Set<Integer> merged = new java.util.HashSet<>();
-            for (int e : pool.mergedExperts()) {
+            for (int e : pool.topExpertsByCount()) {
                 merged.add(e);
             }
             for (int e = 0; e < counts.length; e++) {
