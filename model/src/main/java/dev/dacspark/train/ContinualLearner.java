@@ -109,7 +109,7 @@ public final class ContinualLearner {
         }
         String template = task.templates().get(rng.nextInt(task.templates().size()));
         List<String> prompts = task.classNames().stream().map(c -> ZeroShotClassifier.prompt(template, c)).toList();
-        double lr = learningRate(t);
+        double lr = config.lr(task.name());
         TaskTrainer.Setup setup = new TaskTrainer.Setup(processor, tokenizer.encodeBatch(prompts), tokenizer.contextLength(),
                 new CosineSchedule(lr, train.lrMin(), train.iterations()),
                 new BatchPlan(new int[] {samples.size()}, train.batchSize(), rng.nextLong()), List.of(samples), new int[] {0},
@@ -133,12 +133,6 @@ public final class ContinualLearner {
         pools.mergeAndDetach(adapter.agoWeight() > 0 ? memory : null);
         ClipCheckpoint.save(model, taskDir.resolve("merged.safetensors"), config.saveFormat(),
                 Map.of("method", method.id(), "task", task.name(), "task_index", Integer.toString(t + 1)));
-    }
-
-    /** The task's own learning rate when its config entry sets one, else dac.train.lr. */
-    private double learningRate(int t) {
-        List<RunConfig.TaskSpec> specs = config.tasks();
-        return t < specs.size() && specs.get(t).lr() != null ? specs.get(t).lr() : config.train().lr();
     }
 
     /** Accuracy on every task's test split (one matrix row). */

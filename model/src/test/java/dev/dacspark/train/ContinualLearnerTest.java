@@ -51,9 +51,10 @@ class ContinualLearnerTest {
                   eval.batch-size = 5
                   tasks = [
                     { name = colors, root = "%s", templates = ["a photo of {}.", "the color {}."] }
-                    { name = shapes, root = "%s", templates = ["a {}.", "a drawing of a {}."], lr = 1e-3 }
+                    { name = shapes, root = "%s", templates = ["a {}.", "a drawing of a {}."] }
                     { name = stripes, root = "%s", templates = ["{}."] }
                   ]
+                  job.task-lr { shapes = 1e-3 }
                   output = "%s"
                 }
                 """.formatted(checkpoint, Golden.shared().resolve("clip/tokenizer.json").toAbsolutePath(), methods,
@@ -132,7 +133,7 @@ class ContinualLearnerTest {
     void aTaskWithFewerImagesThanABatchIsAClearError(@TempDir Path out) {
         RunConfig c = config(out, "dac");
         RunConfig big = new RunConfig(c.seed(), c.checkpoint(), c.tokenizer(), c.saveFormat(), c.method(), c.methods(),
-                new RunConfig.Train(2, 64, 1e-3, 1e-6, AdamW.Settings.defaults(), 3, 1), c.evalBatchSize(), c.tasks(), c.output());
+                new RunConfig.Train(2, 64, 1e-3, 1e-6, AdamW.Settings.defaults(), 3, 1), c.taskLr(), c.evalBatchSize(), c.tasks(), c.output());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> run(big));
         assertTrue(e.getMessage().contains("task 'colors': 9 training images, fewer than dac.train.batch-size 64"), e.getMessage());
     }
