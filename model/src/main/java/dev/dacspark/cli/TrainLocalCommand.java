@@ -32,6 +32,7 @@ public final class TrainLocalCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         RunConfig run = RunConfig.load(config);
+        run.checkTaskLr(run.tasks().stream().map(RunConfig.TaskSpec::name).toList(), "dac.tasks");
         List<TaskData> tasks = run.tasks().stream()
                 .<TaskData>map(t -> new ImageFolderTask(t.name(), t.root(), t.templates(), t.classNames())).toList();
         Map<String, ContinualMetrics> results;

@@ -58,6 +58,11 @@ public final class Section {
         return new IllegalArgumentException(at(k) + " " + message);
     }
 
+    /** An error about a key's value: {@code <file: line: >full.key: message}. */
+    public IllegalArgumentException invalid(String k, String message) {
+        return new IllegalArgumentException(at(k) + ": " + message);
+    }
+
     /** The folder relative paths are relative to (null: as they are). */
     public Path base() {
         return settings.base();
@@ -246,7 +251,7 @@ public final class Section {
                 return e;
             }
         }
-        throw new IllegalArgumentException(at(k) + ": unknown value '" + value + "'; expected one of "
+        throw invalid(k, "unknown value '" + value + "'; expected one of "
                 + Arrays.stream(type.getEnumConstants()).map(Section::id).toList());
     }
 
@@ -275,14 +280,23 @@ public final class Section {
         List<Section> out = new ArrayList<>();
         for (int i = 0; i < list.size(); i++) {
             Section entry = new Section(settings, key(k) + "[" + i + "]", list.get(i));
-            String unknown = entry.keyOtherThan(keys);
-            if (unknown != null) {
-                throw new IllegalArgumentException(entry.at(unknown) + ": unknown " + kind + " key '" + unknown + "'; "
-                        + moved.getOrDefault(unknown, "a " + kind + " has " + new TreeSet<>(keys)));
-            }
+            entry.refuseKeysOtherThan(keys, kind, moved);
             out.add(entry);
         }
         return out;
+    }
+
+    /** Refuses a key of this section outside {@code keys}: {@code unknown <kind> key 'k'; a <kind> has [...]}. */
+    public void refuseKeysOtherThan(Set<String> keys, String kind) {
+        refuseKeysOtherThan(keys, kind, Map.of());
+    }
+
+    private void refuseKeysOtherThan(Set<String> keys, String kind, Map<String, String> moved) {
+        String unknown = keyOtherThan(keys);
+        if (unknown != null) {
+            throw invalid(unknown, "unknown " + kind + " key '" + unknown + "'; "
+                    + moved.getOrDefault(unknown, "a " + kind + " has " + new TreeSet<>(keys)));
+        }
     }
 
     /** The first key of this section outside {@code keys}, or null. */
