@@ -85,11 +85,6 @@ public final class Section {
         return get(k, Config::getString);
     }
 
-    /** A string, or null when the key is null or absent. */
-    public String optionalString(String k) {
-        return isNull(k) ? null : string(k);
-    }
-
     /** A string that must be set: the error says it is not, and {@code hint} what to set. */
     public String required(String k, String hint) {
         if (isNull(k)) {
