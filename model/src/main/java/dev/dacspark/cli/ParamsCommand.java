@@ -34,8 +34,7 @@ public final class ParamsCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         ClipConfig clipConfig = InfoCommand.resolveConfig(model);
-        DacConfig method = config == null ? RunConfig.from(com.typesafe.config.ConfigFactory.empty(), null).method()
-                : RunConfig.load(config).method();
+        DacConfig method = config == null ? DacConfig.defaults() : RunConfig.load(config).method();
         ClipModel clip = new ClipModel(clipConfig); // shapes only
         ExpertPools pools = ExpertPools.attach(clip, method);
         long ab = 0;

@@ -1,16 +1,14 @@
 package dev.dacspark.lora;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
+import dev.dacspark.config.Section;
+import dev.dacspark.config.Settings;
 
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 
 /**
- * Settings of the expert-pool LoRA and the AGO loss ({@code dac.method} in reference.conf).
+ * Settings of the expert-pool LoRA and the AGO loss ({@code dac.method}; defaults and ranges: reference.conf and {@link #read}).
  *
  * @param rank         r: experts per module (rank-1 each)
  * @param routeTopK    experts each sample picks from its router's softmax
@@ -60,33 +58,14 @@ public record DacConfig(int rank, int routeTopK, int mergeTopK, double alpha, do
     public enum AgoMemory { ALL, TOP_MERGED }
 
     public DacConfig {
-        if (rank < 1) {
-            throw new IllegalArgumentException("dac.method.rank must be >= 1, got " + rank);
-        }
-        if (routeTopK < 1 || routeTopK > rank) {
-            throw new IllegalArgumentException("dac.method.route-top-k must be in [1, rank=" + rank + "], got " + routeTopK);
-        }
-        if (mergeTopK < 1 || mergeTopK > rank) {
-            throw new IllegalArgumentException("dac.method.merge-top-k must be in [1, rank=" + rank + "], got " + mergeTopK);
-        }
-        if (!(dropout >= 0 && dropout < 1)) {
-            throw new IllegalArgumentException("dac.method.dropout must be in [0, 1), got " + dropout);
-        }
-        if (targets.isEmpty() || encoders.isEmpty()) {
-            throw new IllegalArgumentException("dac.method.targets and dac.method.encoders must not be empty");
-        }
-        if (agoWeight < 0) {
-            throw new IllegalArgumentException("dac.method.ago-weight must be >= 0, got " + agoWeight);
-        }
         targets = Set.copyOf(targets);
         encoders = Set.copyOf(encoders);
         layers = List.copyOf(layers);
     }
 
-    /** The settings of the paper and the release. */
+    /** The settings of the paper and the release: reference.conf's {@code dac.method}. */
     public static DacConfig defaults() {
-        return new DacConfig(12, 8, 4, 1.0, 0.2, Set.of(Target.values()), Set.of(Encoder.values()), List.of(),
-                Routing.ROUTED, 0.1, AgoMemory.ALL, VoteScope.GLOBAL);
+        return read(Settings.defaults().section("dac.method"));
     }
 
     public double scaling() {
@@ -113,38 +92,15 @@ public record DacConfig(int rank, int routeTopK, int mergeTopK, double alpha, do
         return new DacConfig(rank, routeTopK, mergeTopK, alpha, dropout, targets, encoders, layers, routing, agoWeight, agoMemory, scope);
     }
 
-    /** Reads {@code dac.method}-shaped config (keys: rank, route-top-k, ...). Errors name the key and file. */
-    public static DacConfig fromConfig(Config c) {
-        try {
-            Set<Target> targets = new LinkedHashSet<>();
-            for (String t : c.getStringList("targets")) {
-                targets.add(parseEnum(Target.class, t.replace("-", "_"), c, "targets"));
-            }
-            Set<Encoder> encoders = new LinkedHashSet<>();
-            for (String e : c.getStringList("encoders")) {
-                encoders.add(parseEnum(Encoder.class, e, c, "encoders"));
-            }
-            List<Integer> layers = new ArrayList<>(c.getIntList("layers"));
-            return new DacConfig(c.getInt("rank"), c.getInt("route-top-k"), c.getInt("merge-top-k"), c.getDouble("alpha"),
-                    c.getDouble("dropout"), targets, encoders, layers,
-                    parseEnum(Routing.class, c.getString("routing"), c, "routing"), c.getDouble("ago-weight"),
-                    parseEnum(AgoMemory.class, c.getString("ago-memory").replace("-", "_"), c, "ago-memory"),
-                    parseEnum(VoteScope.class, c.getString("vote-scope"), c, "vote-scope"));
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
-    }
-
-    private static <E extends Enum<E>> E parseEnum(Class<E> type, String value, Config c, String key) {
-        try {
-            return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            List<String> known = new ArrayList<>();
-            for (E v : type.getEnumConstants()) {
-                known.add(v.name().toLowerCase(Locale.ROOT).replace('_', '-'));
-            }
-            throw new IllegalArgumentException(c.getValue(key).origin().description() + ": " + key + ": unknown value '" + value
-                    + "'; expected one of " + known);
-        }
+    /** Reads a {@code dac.method} section (keys: rank, route-top-k, ...), with its range checks. */
+    public static DacConfig read(Section m) {
+        int rank = m.positiveInt("rank");
+        List<Target> targets = m.choices("targets", Target.class);
+        List<Encoder> encoders = m.choices("encoders", Encoder.class);
+        return new DacConfig(rank, m.intIn("route-top-k", 1, rank, "rank=" + rank), m.intIn("merge-top-k", 1, rank, "rank=" + rank),
+                m.positive("alpha"), m.probability("dropout"), new LinkedHashSet<>(m.check("targets", targets, !targets.isEmpty(), "non-empty")),
+                new LinkedHashSet<>(m.check("encoders", encoders, !encoders.isEmpty(), "non-empty")), m.ints("layers"),
+                m.choice("routing", Routing.class), m.nonNegative("ago-weight"), m.choice("ago-memory", AgoMemory.class),
+                m.choice("vote-scope", VoteScope.class));
     }
 }

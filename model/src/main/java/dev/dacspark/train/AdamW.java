@@ -9,6 +9,7 @@ import dev.dacspark.checkpoint.SafeTensors.Tensor;
 import dev.dacspark.checkpoint.TensorArrays;
 import dev.dacspark.clip.Param;
 import dev.dacspark.clip.Tensors;
+import dev.dacspark.config.Section;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -31,8 +32,14 @@ import java.util.Map;
 public final class AdamW {
 
     public record Settings(double beta1, double beta2, double eps, double weightDecay) implements java.io.Serializable {
+        /** reference.conf's {@code dac.train} settings. */
         public static Settings defaults() {
-            return new Settings(0.9, 0.999, 1e-8, 0.01);
+            return read(dev.dacspark.config.Settings.defaults().section("dac.train"));
+        }
+
+        /** The keys beta1, beta2, eps and weight-decay of a training section ({@code dac.train}, {@code dac.pretrain.train}). */
+        public static Settings read(Section t) {
+            return new Settings(t.probability("beta1"), t.probability("beta2"), t.positive("eps"), t.nonNegative("weight-decay"));
         }
     }
 

@@ -4,16 +4,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigParseOptions;
 import dev.dacspark.clip.ClipConfig;
+import dev.dacspark.config.Section;
+import dev.dacspark.config.Settings;
 import dev.dacspark.data.glyphs.GlyphMix;
 import dev.dacspark.data.glyphs.GlyphStyle;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -45,60 +43,41 @@ public record PretrainConfig(long seed, ClipConfig model, Data data, Train train
 
     /** Loads a config file over the defaults. */
     public static PretrainConfig load(Path file) {
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("pretrain config " + file + " does not exist");
-        }
-        Config user;
-        try {
-            user = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
-        return from(user, file.toAbsolutePath().getParent());
+        return read(Settings.load(file, "pretrain config"));
     }
 
     /** Reads user settings (without the defaults) whose relative paths are relative to {@code base}. */
     public static PretrainConfig from(Config user, Path base) {
-        Config reference = ConfigFactory.defaultReference();
-        RunConfig.rejectUnknownKeys(user, reference);
-        Config c = user.withFallback(reference).resolve().getConfig("dac.pretrain");
-        try {
-            c.checkValid(reference.getConfig("dac.pretrain"));
-            if (c.getIsNull("model")) {
-                throw new IllegalArgumentException(c.origin().description()
-                        + ": dac.pretrain.model is not set: give the architecture (embed_dim, image_resolution, ...)");
-            }
-            ClipConfig model = ClipConfig.fromHocon(c.getConfig("model"));
-            Config d = c.getConfig("data");
-            Data data = new Data(d.getLong("seed"), RunConfig.positive(d, "image-size"), new GlyphMix(d.getDouble("digits"),
-                    d.getDouble("letters"), d.getDouble("shapes"), styles(d, "styles")));
-            Config t = c.getConfig("train");
-            int steps = RunConfig.positive(t, "steps");
-            int warmup = t.getInt("warmup-steps");
-            if (warmup < 0 || warmup >= steps) {
-                throw new IllegalArgumentException(t.getValue("warmup-steps").origin().description()
-                        + ": warmup-steps must be in [0, steps = " + steps + "), got " + warmup);
-            }
-            Train train = new Train(steps, RunConfig.positive(t, "batch-size"), t.getDouble("lr"), t.getDouble("lr-min"), warmup,
-                    new AdamW.Settings(t.getDouble("beta1"), t.getDouble("beta2"), t.getDouble("eps"), t.getDouble("weight-decay")),
-                    RunConfig.positive(t, "log-every"));
-            Config e = c.getConfig("eval");
-            Eval eval = new Eval(styles(e, "styles"), RunConfig.positive(e, "images-per-class"), RunConfig.positive(e, "batch-size"));
-            return new PretrainConfig(c.getLong("seed"), model, data, train, eval, RunConfig.path(base, c.getString("checkpoint")),
-                    RunConfig.path(base, c.getString("tokenizer")));
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
+        return read(Settings.of(user, base));
     }
 
-    private static List<GlyphStyle> styles(Config c, String key) {
-        String where = c.getValue(key).origin().description() + ": " + key;
-        List<GlyphStyle> out = new ArrayList<>();
-        for (String s : c.getStringList(key)) {
-            out.add(GlyphStyle.parse(s, where));
+    /** Reads {@code dac.pretrain}. */
+    public static PretrainConfig read(Settings settings) {
+        Section c = settings.section("dac.pretrain");
+        if (c.isNull("model")) {
+            throw c.error("model", "is not set: give the architecture (embed_dim, image_resolution, ...)");
         }
-        if (out.isEmpty()) {
-            throw new IllegalArgumentException(where + " is empty");
+        ClipConfig model = ClipConfig.fromHocon(c.config("model"));
+        Section d = c.section("data");
+        Data data = new Data(d.longValue("seed"), d.positiveInt("image-size"), new GlyphMix(d.nonNegative("digits"),
+                d.nonNegative("letters"), d.nonNegative("shapes"), styles(d, "styles")));
+        Section t = c.section("train");
+        int steps = t.positiveInt("steps");
+        double lr = t.positive("lr");
+        int warmup = t.intValue("warmup-steps");
+        Train train = new Train(steps, t.positiveInt("batch-size"), lr,
+                t.doubleIn("lr-min", 0, lr, "lr = " + lr),
+                t.check("warmup-steps", warmup, warmup >= 0 && warmup < steps, "in [0, steps = " + steps + ")"),
+                AdamW.Settings.read(t), t.positiveInt("log-every"));
+        Section e = c.section("eval");
+        Eval eval = new Eval(styles(e, "styles"), e.positiveInt("images-per-class"), e.positiveInt("batch-size"));
+        return new PretrainConfig(c.longValue("seed"), model, data, train, eval, c.path("checkpoint"), c.path("tokenizer"));
+    }
+
+    private static List<GlyphStyle> styles(Section c, String key) {
+        List<GlyphStyle> out = new ArrayList<>();
+        for (String s : c.nonEmptyStrings(key)) {
+            out.add(GlyphStyle.parse(s, c.at(key)));
         }
         return List.copyOf(out);
     }

@@ -1,34 +1,32 @@
 package dev.dacspark.train;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigValue;
 import dev.dacspark.checkpoint.ClipCheckpoint;
+import dev.dacspark.config.Section;
+import dev.dacspark.config.Settings;
 import dev.dacspark.lora.DacConfig;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * A run's settings, typed, read from HOCON over the defaults of {@code reference.conf} (key
- * {@code dac}). Every error names the key and where it was set (file: line). Relative paths are
- * resolved against the config file's directory.
+ * A run's settings, typed: {@code dac.seed}, {@code dac.model}, {@code dac.method}, {@code dac.methods},
+ * {@code dac.train}, the per-task learning rates {@code dac.job.task-lr} and {@code dac.eval}, read through {@link Settings} (defaults in reference.conf; every error names the file, line
+ * and key). Relative paths are resolved against the config file's directory.
+ *
+ * @param taskLr learning rates by task name (dac.job.task-lr, the one place for them: train-local and train read
+ *               it); other tasks train at {@code train.lr}
  */
 public record RunConfig(long seed, Path checkpoint, Path tokenizer, ClipCheckpoint.Format saveFormat, DacConfig method,
-        List<Method> methods, Train train, int evalBatchSize, List<TaskSpec> tasks, Path output) {
+        List<Method> methods, Train train, Map<String, Double> taskLr, int evalBatchSize) {
 
     /** The methods and baselines the continual loop runs. */
     public enum Method {
         ZERO_SHOT, SEQ_LORA, DAC_NO_AGO, DAC;
 
         public String id() {
-            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+            return Section.id(this);
         }
 
         /** The adapter settings of this method, from the configured DAC settings; null for zero-shot. */
@@ -40,138 +38,52 @@ public record RunConfig(long seed, Path checkpoint, Path tokenizer, ClipCheckpoi
                 case DAC -> dac;
             };
         }
+    }
 
-        static Method parse(String s, String where) {
-            for (Method m : values()) {
-                if (m.id().equals(s)) {
-                    return m;
-                }
-            }
-            throw new IllegalArgumentException(where + ": unknown method '" + s + "'; expected one of zero-shot, seq-lora, dac-no-ago, dac");
+    public record Train(int iterations, int batchSize, double lr, double lrMin, AdamW.Settings adamw, int logEvery) {
+        /** Reads {@code dac.train}. */
+        static Train read(Section t) {
+            double lr = t.positive("lr");
+                return new Train(t.positiveInt("iterations"), t.positiveInt("batch-size"), lr,
+                    t.doubleIn("lr-min", 0, lr, "lr = " + lr), AdamW.Settings.read(t),
+                    t.positiveInt("log-every"));
         }
     }
 
-    public record Train(int iterations, int batchSize, double lr, double lrMin, AdamW.Settings adamw, int shots, int logEvery) {}
-
-    /** One task: name, image-folder root, templates, optional class names and learning rate. */
-    public record TaskSpec(String name, Path root, List<String> templates, List<String> classNames, Double lr) {}
-
     /** Loads a run config file over the defaults. */
     public static RunConfig load(Path file) {
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("run config " + file + " does not exist");
-        }
-        Config user;
-        try {
-            user = ConfigFactory.parseFile(file.toFile(), com.typesafe.config.ConfigParseOptions.defaults().setAllowMissing(false));
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
-        return from(user, file.toAbsolutePath().getParent());
+        return read(Settings.load(file, "run config"));
     }
 
     /** Reads a config (user settings, without the defaults) whose relative paths are relative to {@code base}. */
     public static RunConfig from(Config user, Path base) {
-        Config reference = ConfigFactory.defaultReference();
-        rejectUnknownKeys(user, reference);
-        Config c = user.withFallback(reference).resolve().getConfig("dac");
-        try {
-            c.checkValid(reference.getConfig("dac"));
-            Config t = c.getConfig("train");
-            Train train = new Train(positive(t, "iterations"), positive(t, "batch-size"), t.getDouble("lr"), t.getDouble("lr-min"),
-                    new AdamW.Settings(t.getDouble("beta1"), t.getDouble("beta2"), t.getDouble("eps"), t.getDouble("weight-decay")),
-                    t.getInt("shots"), positive(t, "log-every"));
-            List<Method> methods = new ArrayList<>();
-            for (String m : c.getStringList("methods")) {
-                methods.add(Method.parse(m, c.getValue("methods").origin().description() + ": dac.methods"));
-            }
-            if (methods.isEmpty()) {
-                throw new IllegalArgumentException(c.getValue("methods").origin().description() + ": dac.methods is empty");
-            }
-            List<TaskSpec> tasks = new ArrayList<>();
-            for (Config task : c.getConfigList("tasks")) {
-                for (String key : task.root().keySet()) {
-                    if (!TASK_KEYS.contains(key)) {
-                        throw new IllegalArgumentException(task.getValue(key).origin().description() + ": unknown task key '"
-                                + key + "'; a task has " + new java.util.TreeSet<>(TASK_KEYS));
-                    }
-                }
-                tasks.add(new TaskSpec(task.getString("name"), path(base, task.getString("root")), task.getStringList("templates"),
-                        task.hasPath("classnames") ? task.getStringList("classnames") : null,
-                        task.hasPath("lr") ? task.getDouble("lr") : null));
-            }
-            return new RunConfig(c.getLong("seed"), optionalPath(c, "model.checkpoint", base), optionalPath(c, "model.tokenizer", base),
-                    ClipCheckpoint.Format.parse(c.getString("model.save-format")), DacConfig.fromConfig(c.getConfig("method")),
-                    List.copyOf(methods), train, positive(c, "eval.batch-size"), List.copyOf(tasks), path(base, c.getString("output")));
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
+        return read(Settings.of(user, base));
     }
 
-    /** An int setting that must be at least 1; the error names the file and line. Shared with {@link PretrainConfig}. */
-    static int positive(Config c, String key) {
-        int v = c.getInt(key);
-        if (v < 1) {
-            throw new IllegalArgumentException(c.getValue(key).origin().description() + ": " + key + " must be positive, got " + v);
-        }
-        return v;
+    public static RunConfig read(Settings settings) {
+        Section d = settings.section("dac");
+        Train train = Train.read(d.section("train"));
+        Map<String, Double> taskLr = d.numbers("job.task-lr", lr -> lr > 0 && lr >= train.lrMin(),
+                "> 0 and >= dac.train.lr-min = " + train.lrMin());
+        List<Method> methods = d.choices("methods", Method.class);
+        return new RunConfig(d.longValue("seed"), d.optionalPath("model.checkpoint"), d.optionalPath("model.tokenizer"),
+                d.parsed("model.save-format", ClipCheckpoint.Format::parse), DacConfig.read(d.section("method")),
+                d.check("methods", methods, !methods.isEmpty(), "non-empty"),
+                train, java.util.Collections.unmodifiableMap(taskLr), d.positiveInt("eval.batch-size"));
     }
 
-    private static Path optionalPath(Config c, String key, Path base) {
-        return c.getIsNull(key) ? null : path(base, c.getString(key));
+    /** The learning rate of a task: dac.job.task-lr.<name>, else dac.train.lr. */
+    public double lr(String task) {
+        return taskLr.getOrDefault(task, train.lr());
     }
 
-    /** A configured path, relative to the config file's folder unless absolute. Shared with {@link PretrainConfig}. */
-    static Path path(Path base, String p) {
-        Path path = Path.of(p);
-        return path.isAbsolute() || base == null ? path : base.resolve(path).normalize();
-    }
-
-    /** Fails on a key that reference.conf does not know (a typo would otherwise be silently ignored). */
-    public static void rejectUnknownKeys(Config user, Config reference) {
-        for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
-            String key = e.getKey();
-            if (!key.startsWith("dac.")) {
-                continue; // other namespaces (spark, ...) are not ours
-            }
-            if (key.startsWith("dac.tasks")) {
-                continue; // a list, checked when read
-            }
-            if (key.startsWith("dac.pretrain.model.")) {
-                continue; // no defaults; ClipConfig.fromHocon refuses unknown model keys
-            }
-            if (!reference.hasPathOrNull(key) && !underFreeFormObject(key, reference)) {
-                throw new IllegalArgumentException(e.getValue().origin().description() + ": unknown key '" + key + "'");
+    /** Refuses a dac.job.task-lr entry that names no task of the stream (a typo would silently train at dac.train.lr). */
+    public void checkTaskLr(List<String> taskNames, String stream) {
+        for (String name : taskLr.keySet()) {
+            if (!taskNames.contains(name)) {
+                throw new IllegalArgumentException("dac.job.task-lr." + name + ": no task of " + stream + " is called '" + name
+                        + "'; its tasks are " + taskNames);
             }
         }
-    }
-
-    /** True when a parent of key is declared {@code {}} in the reference: a map whose keys the user names. */
-    private static boolean underFreeFormObject(String key, Config reference) {
-        for (int dot = key.lastIndexOf('.'); dot > 0; dot = key.lastIndexOf('.', dot - 1)) {
-            String parent = key.substring(0, dot);
-            if (reference.hasPath(parent)) {
-                return reference.getValue(parent) instanceof com.typesafe.config.ConfigObject o && o.isEmpty();
-            }
-        }
-        return false;
-    }
-
-    /** Task keys a run config may set. */
-    static final Set<String> TASK_KEYS = Set.of("name", "root", "templates", "classnames", "lr");
-
-    /** The model's checkpoint, or a clear error if the run config has none. */
-    public Path requireCheckpoint() {
-        if (checkpoint == null) {
-            throw new IllegalArgumentException("dac.model.checkpoint is not set: point it at a CLIP checkpoint (safetensors file or Hugging Face directory)");
-        }
-        return checkpoint;
-    }
-
-    public Path requireTokenizer() {
-        if (tokenizer == null) {
-            throw new IllegalArgumentException("dac.model.tokenizer is not set: point it at a tokenizer.json (or a directory holding one)");
-        }
-        return tokenizer;
     }
 }

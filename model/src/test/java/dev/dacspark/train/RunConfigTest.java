@@ -1,12 +1,14 @@
 package dev.dacspark.train;
 
 import dev.dacspark.lora.DacConfig;
+import dev.dacspark.lora.VoteScope;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -17,17 +19,21 @@ class RunConfigTest {
 
     @Test
     void defaultsAreThePapersSettings(@TempDir Path dir) throws Exception {
-        Path f = Files.writeString(dir.resolve("run.conf"), "dac { tasks = [ { name = a, root = data/a, templates = [\"a {}.\"], lr = 1e-3 } ] }");
+        Path f = Files.writeString(dir.resolve("run.conf"),
+                "dac { job.task-lr { a = 1e-3 } }");
         RunConfig c = RunConfig.load(f);
+        assertEquals(new DacConfig(12, 8, 4, 1.0, 0.2, Set.of(DacConfig.Target.values()), Set.of(DacConfig.Encoder.values()), List.of(),
+                DacConfig.Routing.ROUTED, 0.1, DacConfig.AgoMemory.ALL, VoteScope.GLOBAL), c.method());
         assertEquals(DacConfig.defaults(), c.method());
+        assertEquals(new AdamW.Settings(0.9, 0.999, 1e-8, 0.01), c.train().adamw());
+        assertEquals(AdamW.Settings.defaults(), c.train().adamw());
         assertEquals(500, c.train().iterations());
         assertEquals(32, c.train().batchSize());
         assertEquals(2e-3, c.train().lr());
-        assertEquals(5, c.train().shots());
         assertEquals(42, c.seed());
         assertEquals(List.of(RunConfig.Method.DAC), c.methods());
-        assertEquals(dir.resolve("data/a"), c.tasks().get(0).root(), "relative to the config file");
-        assertEquals(1e-3, c.tasks().get(0).lr());
+        assertEquals(1e-3, c.lr("a"), "dac.job.task-lr");
+        assertEquals(2e-3, c.lr("b"), "dac.train.lr for other tasks");
         assertNull(c.checkpoint());
     }
 
@@ -43,15 +49,16 @@ class RunConfigTest {
 
         Path method = Files.writeString(dir.resolve("method.conf"), "dac.methods = [dac, lwf]\n");
         e = assertThrows(IllegalArgumentException.class, () -> RunConfig.load(method));
-        assertTrue(e.getMessage().contains("method.conf: 1") && e.getMessage().contains("unknown method 'lwf'"), e.getMessage());
+        assertTrue(e.getMessage().contains("method.conf: 1") && e.getMessage().contains("dac.methods: unknown value 'lwf'"), e.getMessage());
 
         Path routing = Files.writeString(dir.resolve("routing.conf"), "dac.method.routing = sparse\n");
         e = assertThrows(IllegalArgumentException.class, () -> RunConfig.load(routing));
         assertTrue(e.getMessage().contains("routing.conf: 1") && e.getMessage().contains("routing: unknown value 'sparse'"), e.getMessage());
 
-        Path task = Files.writeString(dir.resolve("task.conf"), "dac.tasks = [ { name = a, root = x, templates = [\"{}\"], shots = 3 } ]\n");
-        e = assertThrows(IllegalArgumentException.class, () -> RunConfig.load(task));
-        assertTrue(e.getMessage().contains("task.conf: 1") && e.getMessage().contains("unknown task key 'shots'"), e.getMessage());
+        // the tasks come from the prepared stream (dac.job.data): a task list of the old image-folder loop is refused
+        Path tasks = Files.writeString(dir.resolve("tasks.conf"), "dac.tasks = [ { name = a, root = x, templates = [\"{}\"] } ]\n");
+        e = assertThrows(IllegalArgumentException.class, () -> RunConfig.load(tasks));
+        assertTrue(e.getMessage().contains("tasks.conf: 1") && e.getMessage().contains("dac.tasks"), e.getMessage());
 
         Path rank = Files.writeString(dir.resolve("rank.conf"), "dac.method { rank = 4, route-top-k = 8 }\n");
         e = assertThrows(IllegalArgumentException.class, () -> RunConfig.load(rank));
@@ -59,5 +66,21 @@ class RunConfigTest {
 
         e = assertThrows(IllegalArgumentException.class, () -> RunConfig.load(dir.resolve("absent.conf")));
         assertTrue(e.getMessage().contains("absent.conf does not exist"), e.getMessage());
+    }
+
+    @Test
+    void rangeErrorsNameTheFileLineAndFullKey(@TempDir Path dir) throws Exception {
+        assertRefused(dir, "dac.train {\n  lr = 0\n}\n", "range.conf: 2: dac.train.lr must be > 0, got 0.0");
+        assertRefused(dir, "dac.train { lr = 1e-3\n  lr-min = 1e-2 }\n", "range.conf: 2: dac.train.lr-min must be in [0.0, lr = 0.001]");
+        assertRefused(dir, "dac.train.beta2 = 1\n", "range.conf: 1: dac.train.beta2 must be in [0, 1), got 1.0");
+        assertRefused(dir, "dac.method.dropout = 1.5\n", "range.conf: 1: dac.method.dropout must be in [0, 1), got 1.5");
+        assertRefused(dir, "dac.eval.batch-size = 0\n", "range.conf: 1: dac.eval.batch-size must be positive, got 0");
+        assertRefused(dir, "dac.job.task-lr {\n  a = -1 }\n", "range.conf: 2: dac.job.task-lr.a must be > 0 and >= dac.train.lr-min");
+    }
+
+    private static void assertRefused(Path dir, String conf, String expected) throws Exception {
+        Path f = Files.writeString(dir.resolve("range.conf"), conf);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RunConfig.load(f));
+        assertTrue(e.getMessage().contains(expected), "expected '" + expected + "' in: " + e.getMessage());
     }
 }

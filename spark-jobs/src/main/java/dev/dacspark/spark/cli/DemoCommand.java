@@ -2,7 +2,9 @@ package dev.dacspark.spark.cli;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
+import dev.dacspark.config.Settings;
 import dev.dacspark.data.ImageFolderTask;
 import ai.djl.ndarray.NDManager;
 import dev.dacspark.checkpoint.ClipCheckpoint;
@@ -10,11 +12,9 @@ import dev.dacspark.checkpoint.DemoBaseModel;
 import dev.dacspark.clip.ClipConfig;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.WordLevelVocabulary;
-import dev.dacspark.data.glyphs.Category;
 import dev.dacspark.data.glyphs.GlyphCaptions;
 import dev.dacspark.eval.ZeroShotClassifier;
 import dev.dacspark.data.glyphs.GlyphGenerator;
-import dev.dacspark.data.glyphs.GlyphStyle;
 import dev.dacspark.data.glyphs.GlyphTask;
 import dev.dacspark.eval.ContinualMetrics;
 import dev.dacspark.spark.continual.ContinualJob;
@@ -61,65 +61,49 @@ public final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** The stream to generate: one task per entry of dac.demo.tasks. */
-    record TaskSpec(String name, Category category, GlyphStyle style, int trainPerClass, int testPerClass) {}
-
     @Override
     public Integer call() throws IOException {
         Path file = config != null ? config : Path.of(System.getProperty("dac.home", "."), "conf", "demo.conf");
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("demo config " + file + " does not exist");
-        }
-        Config user = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
-        Config demo = user.withFallback(ConfigFactory.defaultReference()).resolve().getConfig("dac.demo");
-        Path folder = file.toAbsolutePath().getParent().resolve(demo.getString("folder")).normalize();
-        List<TaskSpec> tasks = new ArrayList<>();
-        for (Config t : demo.getConfigList("tasks")) {
-            String where = t.origin().description() + ": dac.demo.tasks";
-            tasks.add(new TaskSpec(t.getString("name"), Category.parse(t.getString("category"), where),
-                    GlyphStyle.parse(t.getString("style"), where), t.getInt("train-per-class"), t.getInt("test-per-class")));
-        }
+        Config user = Settings.parse(file, "demo config");
+        DemoConfig demo = DemoConfig.read(Settings.of(user, Settings.folder(file)));
+        Path folder = demo.folder();
+        List<DemoConfig.TaskSpec> tasks = demo.tasks();
         PrintWriter out = spec.commandLine().getOut();
         long t0 = System.nanoTime();
 
         // a fresh folder: generated images, prepared shards, the base model, the run
         deleteTree(folder);
-        GlyphGenerator generator = new GlyphGenerator(demo.getLong("seed"), demo.getInt("image-size"));
-        StringBuilder prepTasks = new StringBuilder();
-        for (TaskSpec t : tasks) {
+        GlyphGenerator generator = new GlyphGenerator(demo.seed(), demo.imageSize());
+        List<Map<String, Object>> prepTasks = new ArrayList<>();
+        for (DemoConfig.TaskSpec t : tasks) {
             GlyphTask task = new GlyphTask(t.name(), t.category(), t.style(), t.trainPerClass(), t.testPerClass(), generator);
-            ImageFolderTask.write(task, folder.resolve("images").resolve(t.name()));
-            prepTasks.append(String.format("{ name = \"%s\", source { type = image-folder, root = \"%s\" }, classnames = %s, "
-                    + "templates = %s, shots = 0 }%n", t.name(), folder.resolve("images").resolve(t.name()).toUri(),
-                    hocon(task.classNames()), hocon(task.templates())));
+            Path images = folder.resolve("images").resolve(t.name());
+            ImageFolderTask.write(task, images);
+            prepTasks.add(Map.of("name", t.name(), "source", Map.of("type", "image-folder", "root", images.toUri().toString()),
+                    "classnames", task.classNames(), "templates", task.templates(), "shots", 0));
         }
         out.printf("demo: generated %d tasks (%s) in %s%n", tasks.size(),
-                tasks.stream().map(TaskSpec::name).collect(Collectors.joining(", ")), folder.resolve("images"));
+                tasks.stream().map(DemoConfig.TaskSpec::name).collect(Collectors.joining(", ")), folder.resolve("images"));
         out.flush();
         Path base = Files.createDirectories(folder.resolve("base"));
-        switch (demo.getString("base-model")) {
-            case "shipped" -> {
+        switch (demo.baseModel()) {
+            case SHIPPED -> {
                 Files.copy(DemoBaseModel.checkpoint(), base.resolve("base-clip.safetensors"));
                 Files.copy(DemoBaseModel.tokenizer(), base.resolve("tokenizer.json"));
             }
-            case "random" -> randomBase(demo, tasks, base);
-            default -> throw new IllegalArgumentException(demo.getValue("base-model").origin().description()
-                    + ": dac.demo.base-model must be shipped or random, got '" + demo.getString("base-model") + "'");
+            case RANDOM -> randomBase(demo, base);
         }
 
-        Config run = user.withoutPath("dac.demo")
-                .withFallback(ConfigFactory.parseString(String.format("""
-                        dac.model { checkpoint = "%s", tokenizer = "%s" }
-                        dac.output = "%s"
-                        dac.job.data = "%s"
-                        """, base.resolve("base-clip.safetensors").toUri(), base.resolve("tokenizer.json").toUri(),
-                        folder.resolve("runs").toUri(), folder.resolve("data").toUri())));
-        JobConfig job = JobConfig.from(run, file.toAbsolutePath().getParent());
-        PrepConfig prep = PrepConfig.from(ConfigFactory.parseString(String.format("""
-                dac.prep { output = "%s", workers = %d, resolution = %d, train-short-side = %d, tasks = [
-                %s] }
-                """, folder.resolve("data").toUri(), job.workers(), demo.getInt("image-size"), demo.getInt("image-size"), prepTasks)),
-                null);
+        // the demo's file gives the run's settings; the demo sets where its model, data and runs are
+        Config run = user.withFallback(ConfigFactory.empty()
+                .withValue("dac.model.checkpoint", demoValue(base.resolve("base-clip.safetensors").toUri().toString()))
+                .withValue("dac.model.tokenizer", demoValue(base.resolve("tokenizer.json").toUri().toString()))
+                .withValue("dac.output", demoValue(folder.resolve("runs").toUri().toString()))
+                .withValue("dac.job.data", demoValue(folder.resolve("data").toUri().toString())));
+        JobConfig job = JobConfig.from(run, Settings.folder(file));
+        PrepConfig prep = PrepConfig.from(ConfigFactory.empty().withValue("dac.prep", demoValue(Map.of(
+                "output", folder.resolve("data").toUri().toString(), "workers", job.workers(), "resolution", demo.imageSize(),
+                "train-short-side", demo.imageSize(), "tasks", prepTasks))), null);
 
         Map<String, ContinualMetrics> results;
         try (LocalSpark.Session session = LocalSpark.session("dac-spark demo", master)) {
@@ -142,9 +126,9 @@ public final class DemoCommand implements Callable<Integer> {
      * templates: the pipeline end to end, with chance-level accuracy (the shipped base model is what makes
      * the numbers mean something).
      */
-    private static void randomBase(Config demo, List<TaskSpec> tasks, Path base) {
+    private static void randomBase(DemoConfig demo, Path base) {
         List<String> texts = new ArrayList<>();
-        for (TaskSpec t : tasks) {
+        for (DemoConfig.TaskSpec t : demo.tasks()) {
             List<String> names = GlyphCaptions.classNames(t.category());
             for (String template : GlyphCaptions.templates(t.category())) {
                 names.forEach(n -> texts.add(ZeroShotClassifier.prompt(template, n)));
@@ -152,18 +136,19 @@ public final class DemoCommand implements Callable<Integer> {
         }
         WordLevelVocabulary vocabulary = WordLevelVocabulary.of(texts);
         vocabulary.write(base.resolve("tokenizer.json"));
-        ClipConfig config = ClipConfig.fromHocon(demo.getConfig("random-model").withFallback(
-                ConfigFactory.parseMap(Map.of("vocab_size", vocabulary.size(), "image_resolution", demo.getInt("image-size")))));
+        ClipConfig config = ClipConfig.fromHocon(demo.randomModel().withFallback(
+                ConfigFactory.parseMap(Map.of("vocab_size", vocabulary.size(), "image_resolution", demo.imageSize()))));
         try (NDManager m = NDManager.newBaseManager()) {
             ClipModel model = new ClipModel(config);
-            model.initialize(m, demo.getLong("seed"));
+            model.initialize(m, demo.seed());
             ClipCheckpoint.save(model, base.resolve("base-clip.safetensors"), ClipCheckpoint.Format.OPENAI,
                     Map.of("note", "untrained (dac.demo.base-model = random)"));
         }
     }
 
-    private static String hocon(List<String> values) {
-        return values.stream().map(v -> "\"" + v.replace("\"", "\\\"") + "\"").collect(Collectors.joining(", ", "[", "]"));
+    /** A value the demo sets, named as such in errors. */
+    private static ConfigValue demoValue(Object value) {
+        return ConfigValueFactory.fromAnyRef(value, "set by dac demo");
     }
 
     private static void deleteTree(Path folder) throws IOException {

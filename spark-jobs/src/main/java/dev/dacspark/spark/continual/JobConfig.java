@@ -3,16 +3,14 @@ package dev.dacspark.spark.continual;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigParseOptions;
-import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
+import dev.dacspark.config.Section;
+import dev.dacspark.config.Settings;
 import dev.dacspark.spark.storage.Storage;
 import dev.dacspark.train.RunConfig;
 import org.apache.hadoop.conf.Configuration;
 import org.slf4j.LoggerFactory;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -23,12 +21,12 @@ import java.util.TreeMap;
 
 /**
  * The continual-learning job's settings: the model-level run settings ({@link RunConfig}: seed,
- * model, method, methods, train, eval) plus {@code dac.job}, with every location as a URI (a path
+ * model, method, methods, train, per-task learning rates, eval) plus {@code dac.job}, with every location as a URI (a path
  * without a scheme is relative to the config file). The fingerprint covers every setting that
  * changes results; resuming a run with another fingerprint is refused.
  */
 public record JobConfig(RunConfig run, String runId, String checkpoint, String tokenizer, String data, String output,
-        int workers, TrainSplit trainSplit, Map<String, Double> taskLr, int checkpointEvery, int checksumEvery,
+        int workers, TrainSplit trainSplit, int checkpointEvery, int checksumEvery,
         Duration ringTimeout, int attempts, Map<String, String> s3, Map<String, Object> fingerprinted) {
 
     /** Which split of a prepared task trains. */
@@ -42,81 +40,46 @@ public record JobConfig(RunConfig run, String runId, String checkpoint, String t
 
     /** Loads a run config file; a non-null {@code runId} replaces its dac.job.run-id (scheduled reruns name each run). */
     public static JobConfig load(Path file, String runId) {
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("run config " + file + " does not exist");
+        Config user = Settings.parse(file, "run config");
+        if (runId != null) {
+            user = user.withValue("dac.job.run-id", ConfigValueFactory.fromAnyRef(runId, "--run-id"));
         }
-        try {
-            Config user = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
-            if (runId != null) {
-                user = user.withValue("dac.job.run-id", com.typesafe.config.ConfigValueFactory.fromAnyRef(runId, "--run-id"));
-            }
-            return from(user, file.toAbsolutePath().getParent());
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
+        return from(user, Settings.folder(file));
     }
 
     /** Reads user settings (without the defaults) whose relative paths are relative to {@code base}. */
     public static JobConfig from(Config user, Path base) {
-        RunConfig run = RunConfig.from(user, base); // unknown keys, types and the shared sections
-        for (String ignored : new String[] {"dac.tasks", "dac.train.shots"}) {
-            if (user.hasPath(ignored)) {
-                LoggerFactory.getLogger(JobConfig.class).warn("{}: {} is not used by the Spark job: the tasks and their few-shot "
-                        + "splits come from the prep output (dac.job.data)", user.getValue(ignored).origin().description(), ignored);
-            }
+        return read(Settings.of(user, base));
+    }
+
+    public static JobConfig read(Settings settings) {
+        RunConfig run = RunConfig.read(settings); // the shared sections
+        Section c = settings.section("dac");
+        Section j = c.section("job");
+        String runId = j.required("run-id", "");
+        j.check("run-id", runId, runId.matches("[A-Za-z0-9._-]+"), "letters, digits, '.', '_' or '-' (it names a folder)");
+        String data = Storage.location(j.base(), j.required("data", "the prep job's output"));
+        String checkpoint = Storage.location(c.base(), c.required("model.checkpoint", "point it at a CLIP checkpoint (safetensors, any URI)"));
+        String tokenizer = Storage.location(c.base(), c.required("model.tokenizer", "point it at a tokenizer.json (any URI)"));
+        String output = Storage.location(c.base(), c.string("output")) + "/" + runId;
+        int workers = j.positiveInt("workers");
+        TrainSplit split = j.choice("train-split", TrainSplit.class);
+        Map<String, String> s3 = new LinkedHashMap<>();
+        s3Setting(j, "s3.endpoint", "fs.s3a.endpoint", s3);
+        s3Setting(j, "s3.region", "fs.s3a.endpoint.region", s3);
+        s3Setting(j, "s3.path-style-access", "fs.s3a.path.style.access", s3);
+        s3Setting(j, "s3.credentials-provider", "fs.s3a.aws.credentials.provider", s3);
+        Duration ringTimeout = j.duration("ring-timeout");
+        j.check("ring-timeout", ringTimeout, ringTimeout.toMillis() >= 1000 && ringTimeout.toMillis() <= Integer.MAX_VALUE,
+                "between 1 s and 24 days");
+        Map<String, Object> fp = new TreeMap<>();
+        for (String section : new String[] {"seed", "method", "methods", "train", "eval"}) {
+            fp.put(section, c.unwrapped(section));
         }
-        Config c = user.withFallback(ConfigFactory.defaultReference()).resolve().getConfig("dac");
-        try {
-            Config j = c.getConfig("job");
-            String runId = required(j, "run-id");
-            if (!runId.matches("[A-Za-z0-9._-]+")) {
-                throw new IllegalArgumentException(where(j, "run-id") + "dac.job.run-id '" + runId
-                        + "' must be letters, digits, '.', '_' or '-' (it names a folder)");
-            }
-            String data = Storage.location(base, required(j, "data"));
-            String checkpoint = c.getIsNull("model.checkpoint") ? null : Storage.location(base, c.getString("model.checkpoint"));
-            String tokenizer = c.getIsNull("model.tokenizer") ? null : Storage.location(base, c.getString("model.tokenizer"));
-            if (checkpoint == null) {
-                throw new IllegalArgumentException("dac.model.checkpoint is not set: point it at a CLIP checkpoint (safetensors, any URI)");
-            }
-            if (tokenizer == null) {
-                throw new IllegalArgumentException("dac.model.tokenizer is not set: point it at a tokenizer.json (any URI)");
-            }
-            String output = Storage.location(base, c.getString("output")) + "/" + runId;
-            int workers = atLeast(j, "workers", 1);
-            TrainSplit split = switch (j.getString("train-split")) {
-                case "auto" -> TrainSplit.AUTO;
-                case "fewshot" -> TrainSplit.FEWSHOT;
-                case "train" -> TrainSplit.TRAIN;
-                default -> throw new IllegalArgumentException(where(j, "train-split") + "dac.job.train-split must be auto, fewshot or "
-                        + "train, got '" + j.getString("train-split") + "'");
-            };
-            Map<String, Double> taskLr = new TreeMap<>();
-            for (Map.Entry<String, ConfigValue> e : j.getConfig("task-lr").root().entrySet()) {
-                taskLr.put(e.getKey(), j.getConfig("task-lr").getDouble(quoted(e.getKey())));
-            }
-            Map<String, String> s3 = new LinkedHashMap<>();
-            s3Setting(j, "s3.endpoint", "fs.s3a.endpoint", s3);
-            s3Setting(j, "s3.region", "fs.s3a.endpoint.region", s3);
-            s3Setting(j, "s3.path-style-access", "fs.s3a.path.style.access", s3);
-            s3Setting(j, "s3.credentials-provider", "fs.s3a.aws.credentials.provider", s3);
-            long timeout = j.getDuration("ring-timeout").toMillis();
-            if (timeout < 1000 || timeout > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException(where(j, "ring-timeout") + "dac.job.ring-timeout must be between 1 s and 24 days");
-            }
-            Map<String, Object> fp = new TreeMap<>();
-            for (String section : new String[] {"seed", "method", "methods", "train", "eval"}) {
-                fp.put(section, c.getValue(section).unwrapped());
-            }
-            fp.put("model", Map.of("checkpoint", checkpoint, "tokenizer", tokenizer, "save-format", c.getString("model.save-format")));
-            fp.put("job", Map.of("data", data, "workers", workers, "train-split", split.name().toLowerCase(java.util.Locale.ROOT),
-                    "task-lr", taskLr));
-            return new JobConfig(run, runId, checkpoint, tokenizer, data, output, workers, split, taskLr,
-                    atLeast(j, "checkpoint-every", 1), atLeast(j, "checksum-every", 1), j.getDuration("ring-timeout"),
-                    atLeast(j, "attempts", 1), s3, fp);
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
+        fp.put("model", Map.of("checkpoint", checkpoint, "tokenizer", tokenizer, "save-format", c.string("model.save-format")));
+        fp.put("job", Map.of("data", data, "workers", workers, "train-split", Section.id(split), "task-lr", new TreeMap<>(run.taskLr())));
+        return new JobConfig(run, runId, checkpoint, tokenizer, data, output, workers, split, j.positiveInt("checkpoint-every"),
+                j.positiveInt("checksum-every"), ringTimeout, j.positiveInt("attempts"), s3, fp);
     }
 
     /** SHA-256 of the settings that change results (sorted JSON). */
@@ -136,19 +99,14 @@ public record JobConfig(RunConfig run, String runId, String checkpoint, String t
         return d;
     }
 
-    /** The learning rate of a task: dac.job.task-lr.<name>, else dac.train.lr. */
+    /** The learning rate of a task ({@link RunConfig#lr}). */
     public double lr(String task) {
-        return taskLr.getOrDefault(task, run.train().lr());
+        return run.lr(task);
     }
 
-    /** Refuses a dac.job.task-lr entry that names no task of the stream (a typo would silently train at dac.train.lr). */
+    /** Refuses a dac.job.task-lr entry that names no task of the stream ({@link RunConfig#checkTaskLr}). */
     public void checkTaskNames(java.util.List<String> tasks, String stream) {
-        for (String name : taskLr.keySet()) {
-            if (!tasks.contains(name)) {
-                throw new IllegalArgumentException("dac.job.task-lr." + name + ": no task of " + stream + " is called '" + name
-                        + "'; its tasks are " + tasks);
-            }
-        }
+        run.checkTaskLr(tasks, stream);
     }
 
     /** Sets the S3 settings of this config on a Hadoop configuration. */
@@ -161,33 +119,9 @@ public record JobConfig(RunConfig run, String runId, String checkpoint, String t
         return output;
     }
 
-    private static void s3Setting(Config j, String key, String hadoopKey, Map<String, String> out) {
-        if (!j.getIsNull(key)) {
-            out.put(hadoopKey, j.getValue(key).unwrapped().toString());
+    private static void s3Setting(Section j, String key, String hadoopKey, Map<String, String> out) {
+        if (j.has(key)) {
+            out.put(hadoopKey, j.unwrapped(key).toString());
         }
-    }
-
-    private static String required(Config j, String key) {
-        if (j.getIsNull(key)) {
-            throw new IllegalArgumentException("dac.job." + key + " is not set");
-        }
-        return j.getString(key);
-    }
-
-    private static int atLeast(Config c, String key, int min) {
-        int v = c.getInt(key);
-        if (v < min) {
-            throw new IllegalArgumentException(where(c, key) + "dac.job." + key + " must be at least " + min + ", got " + v);
-        }
-        return v;
-    }
-
-    private static String where(Config c, String key) {
-        String d = c.getValue(key).origin().description();
-        return d.contains("reference.conf") ? "" : d + ": ";
-    }
-
-    private static String quoted(String key) {
-        return "\"" + key.replace("\"", "\\\"") + "\"";
     }
 }

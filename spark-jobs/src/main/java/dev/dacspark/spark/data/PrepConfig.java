@@ -3,13 +3,11 @@ package dev.dacspark.spark.data;
 import dev.dacspark.spark.data.mtil.MtilDataset;
 import dev.dacspark.spark.storage.Storage;
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigParseOptions;
-import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import dev.dacspark.config.Section;
+import dev.dacspark.config.Settings;
 
 import java.io.Serializable;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,159 +73,113 @@ public record PrepConfig(String output, long seed, int workers, int resolution, 
 
     /** Reads {@code dac.prep} from a file over the defaults. */
     public static PrepConfig load(Path file) {
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("prep config " + file + " does not exist");
-        }
-        try {
-            Config user = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
-            return from(user, file.toAbsolutePath().getParent());
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
+        return read(Settings.load(file, "prep config"));
     }
 
+    /** Reads user settings (without the defaults) whose relative paths are relative to {@code base}. */
     public static PrepConfig from(Config user, Path base) {
-        Config reference = ConfigFactory.defaultReference();
-        for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
-            if (e.getKey().startsWith("dac.prep.") && !e.getKey().startsWith("dac.prep.tasks") && !reference.hasPathOrNull(e.getKey())) {
-                throw new IllegalArgumentException(e.getValue().origin().description() + ": unknown key '" + e.getKey() + "'");
-            }
-        }
-        try {
-            Config c = user.withFallback(reference).resolve().getConfig("dac.prep");
-            if (c.getIsNull("output")) {
-                throw new IllegalArgumentException("dac.prep.output is not set: where should the shards go (a path or an s3a:// / hdfs:// URI)?");
-            }
-            List<TaskSource> tasks = new ArrayList<>();
-            for (Config t : c.getConfigList("tasks")) {
-                tasks.add(task(t, base));
-            }
-            if (tasks.isEmpty()) {
-                throw new IllegalArgumentException(c.getValue("tasks").origin().description() + ": dac.prep.tasks is empty");
-            }
-            Set<String> names = new TreeSet<>();
-            for (TaskSource t : tasks) {
-                if (!names.add(t.name())) {
-                    throw new IllegalArgumentException("dac.prep.tasks: the task name '" + t.name() + "' is used twice");
-                }
-            }
-            return new PrepConfig(Storage.location(base, c.getString("output")), c.getLong("seed"), positive(c, "workers"),
-                    positive(c, "resolution"), positive(c, "train-short-side"), fraction(c, "max-bad-fraction"),
-                    c.getLong("max-pixels"), positive(c, "progress-interval"), List.copyOf(tasks));
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
+        return read(Settings.of(user, base));
     }
 
-    private static TaskSource task(Config t, Path base) {
-        String where = t.origin().description();
-        for (String key : t.root().keySet()) {
-            if (!TASK_KEYS.contains(key)) {
-                throw new IllegalArgumentException(where + ": unknown task key '" + key + "'; a task has " + new TreeSet<>(TASK_KEYS));
+    public static PrepConfig read(Settings settings) {
+        Section c = settings.section("dac.prep");
+        String output = c.required("output", "where should the shards go (a path or an s3a:// / hdfs:// URI)?");
+        List<TaskSource> tasks = new ArrayList<>();
+        for (Section t : c.entries("tasks", "task", TASK_KEYS)) {
+            tasks.add(task(t));
+        }
+        c.check("tasks", tasks, !tasks.isEmpty(), "non-empty");
+        Set<String> names = new TreeSet<>();
+        for (TaskSource t : tasks) {
+            if (!names.add(t.name())) {
+                throw c.invalid("tasks", "the task name '" + t.name() + "' is used twice");
             }
         }
-        String name = t.getString("name");
-        if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.-]*")) {
-            throw new IllegalArgumentException(where + ": task name '" + name + "' must be letters, digits, '.', '_' or '-' (it names directories)");
-        }
-        Config s = t.getConfig("source");
-        String type = s.getString("type");
+        int resolution = c.positiveInt("resolution");
+        int trainShortSide = c.intValue("train-short-side");
+        return new PrepConfig(Storage.location(c.base(), output), c.longValue("seed"), c.positiveInt("workers"), resolution,
+                c.check("train-short-side", trainShortSide, trainShortSide >= resolution, ">= resolution = " + resolution),
+                c.fraction("max-bad-fraction"), c.positiveLong("max-pixels"), c.positiveInt("progress-interval"), List.copyOf(tasks));
+    }
+
+    private static TaskSource task(Section t) {
+        String name = t.string("name");
+        t.check("name", name, name.matches("[A-Za-z0-9][A-Za-z0-9_.-]*"), "letters, digits, '.', '_' or '-' (it names directories)");
+        Section s = t.section("source");
+        String type = s.string("type");
         Set<String> sourceKeys = SOURCE_KEYS.get(type);
-        for (String key : sourceKeys == null ? Set.<String>of() : s.root().keySet()) {
-            if (!sourceKeys.contains(key)) {
-                throw new IllegalArgumentException(s.getValue(key).origin().description() + ": task '" + name + "': unknown key source."
-                        + key + "; a source of type " + type + " has " + new TreeSet<>(sourceKeys));
-            }
+        String unknown = sourceKeys == null ? null : s.keyOtherThan(sourceKeys);
+        if (unknown != null) {
+            throw s.invalid(unknown, "task '" + name + "': unknown key source." + unknown
+                    + "; a source of type " + type + " has " + new TreeSet<>(sourceKeys));
         }
         Source source = switch (type) {
-            case "image-folder" -> new ImageFolder(Storage.location(base, s.getString("root")));
+            case "image-folder" -> new ImageFolder(location(s, "root"));
             case "manifest" -> {
-                String path = Storage.location(base, s.getString("path"));
-                String format = s.hasPath("format") ? s.getString("format") : formatOf(path, s);
+                String path = location(s, "path");
+                String format = s.has("format") ? s.string("format") : formatOf(path, s);
                 if (!Set.of("csv", "jsonl", "parquet").contains(format)) {
-                    throw new IllegalArgumentException(s.getValue(s.hasPath("format") ? "format" : "path").origin().description()
-                            + ": manifest format '" + format + "' is not one of csv, jsonl, parquet");
+                    throw s.invalid(s.has("format") ? "format" : "path", "manifest format '" + format + "' is not one of csv, jsonl, parquet");
                 }
                 yield new Manifest(path, format);
             }
-            case "idx" -> new Idx(Storage.location(base, s.getString("train-images")), Storage.location(base, s.getString("train-labels")),
-                    Storage.location(base, s.getString("test-images")), Storage.location(base, s.getString("test-labels")));
+            case "idx" -> new Idx(location(s, "train-images"), location(s, "train-labels"), location(s, "test-images"), location(s, "test-labels"));
             case "mtil" -> {
-                MtilDataset dataset;
-                try {
-                    dataset = MtilDataset.of(s.getString("dataset"));
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException(s.getValue("dataset").origin().description() + ": task '" + name + "': source.dataset "
-                            + e.getMessage(), e);
+                MtilDataset dataset = s.parsed("dataset", MtilDataset::of);
+                if (t.has("split")) {
+                    throw t.invalid("split", "task '" + name + "': an MTIL dataset is split as the benchmark splits it; remove 'split'");
                 }
-                if (t.hasPath("split")) {
-                    throw new IllegalArgumentException(t.getValue("split").origin().description() + ": task '" + name
-                            + "': an MTIL dataset is split as the benchmark splits it; remove 'split'");
-                }
-                yield new Mtil(dataset, Storage.location(base, s.getString("root")));
+                yield new Mtil(dataset, location(s, "root"));
             }
-            default -> throw new IllegalArgumentException(s.getValue("type").origin().description() + ": task '" + name
-                    + "': source.type '" + type + "' is not one of image-folder, manifest, idx, mtil");
+            default -> throw s.invalid("type", "task '" + name + "': source.type '" + type + "' is not one of image-folder, manifest, idx, mtil");
         };
         // classnames, or a file read by the job (it may sit on object storage), or none: the
         // image-folder directory names
-        List<String> classNames = t.hasPath("classnames") ? List.copyOf(t.getStringList("classnames")) : null;
-        String classNamesFile = t.hasPath("classnames-file") ? Storage.location(base, t.getString("classnames-file")) : null;
+        List<String> classNames = t.has("classnames") ? t.strings("classnames") : null;
+        String classNamesFile = t.has("classnames-file") ? location(t, "classnames-file") : null;
         RandomSplit split = null;
-        if (t.hasPath("split")) {
-            if (t.getValue("split").valueType() == com.typesafe.config.ConfigValueType.STRING) {
-                if (!t.getString("split").equals("official")) {
-                    throw new IllegalArgumentException(t.getValue("split").origin().description() + ": task '" + name
-                            + "': split must be 'official' or { random = FRACTION, method = hash | torch, seed = N }");
+        if (t.has("split")) {
+            if (t.type("split") == ConfigValueType.STRING) {
+                if (!t.string("split").equals("official")) {
+                    throw t.invalid("split", "task '" + name + "': split must be 'official' or { random = FRACTION, method = hash | torch, seed = N }");
                 }
             } else {
-                split = randomSplit(t.getConfig("split"), name);
+                split = randomSplit(t.section("split"), name);
             }
         }
-        int shots = t.hasPath("shots") ? t.getInt("shots") : 0;
-        if (shots < 0) {
-            throw new IllegalArgumentException(t.getValue("shots").origin().description() + ": task '" + name + "': shots must be >= 0");
-        }
-        List<String> templates = t.getStringList("templates");
+        int shots = t.has("shots") ? t.intAtLeast("shots", 0) : 0;
+        List<String> templates = t.nonEmptyStrings("templates");
         for (String tpl : templates) {
             if (!tpl.contains("{}")) {
-                throw new IllegalArgumentException(t.getValue("templates").origin().description() + ": task '" + name
-                        + "': template '" + tpl + "' has no '{}' for the class name");
+                throw t.invalid("templates", "task '" + name + "': template '" + tpl + "' has no '{}' for the class name");
             }
         }
-        if (templates.isEmpty()) {
-            throw new IllegalArgumentException(where + ": task '" + name + "' has no templates");
-        }
-        return new TaskSource(name, source, classNames, classNamesFile, List.copyOf(templates), split, shots);
+        return new TaskSource(name, source, classNames, classNamesFile, templates, split, shots);
+    }
+
+    /** A location (URI or path relative to the config file) at a key. */
+    private static String location(Section s, String key) {
+        return Storage.location(s.base(), s.string(key));
     }
 
     private static final Set<String> SPLIT_KEYS = Set.of("random", "method", "seed");
 
-    private static RandomSplit randomSplit(Config s, String task) {
-        for (String key : s.root().keySet()) {
-            if (!SPLIT_KEYS.contains(key)) {
-                throw new IllegalArgumentException(s.getValue(key).origin().description() + ": task '" + task + "': unknown split key '"
-                        + key + "'; a random split has " + new TreeSet<>(SPLIT_KEYS));
-            }
-        }
-        double fraction = s.getDouble("random");
-        if (!(fraction > 0 && fraction < 1)) {
-            throw new IllegalArgumentException(s.getValue("random").origin().description() + ": task '" + task
-                    + "': split.random is the train fraction, in (0, 1); got " + fraction);
-        }
-        String method = s.hasPath("method") ? s.getString("method") : "hash";
+    private static RandomSplit randomSplit(Section s, String task) {
+        s.refuseKeysOtherThan(SPLIT_KEYS, "split");
+        double fraction = s.doubleValue("random");
+        s.check("random", fraction, fraction > 0 && fraction < 1, "the train fraction, in (0, 1)");
+        String method = s.has("method") ? s.string("method") : "hash";
         if (!method.equals("hash") && !method.equals("torch")) {
-            throw new IllegalArgumentException(s.getValue("method").origin().description() + ": task '" + task
+            throw s.invalid("method", "task '" + task
                     + "': split.method is hash (a seeded hash of each id) or torch (torch's random_split over the source's order); got '" + method + "'");
         }
-        if (s.hasPath("seed") && method.equals("hash")) {
-            throw new IllegalArgumentException(s.getValue("seed").origin().description() + ": task '" + task
-                    + "': split.seed is the torch generator's seed (method = torch); the hash split uses dac.prep.seed");
+        if (s.has("seed") && method.equals("hash")) {
+            throw s.invalid("seed", "task '" + task + "': split.seed is the torch generator's seed (method = torch); the hash split uses dac.prep.seed");
         }
-        return new RandomSplit(fraction, method, s.hasPath("seed") ? s.getLong("seed") : 42);
+        return new RandomSplit(fraction, method, s.has("seed") ? s.longValue("seed") : 42);
     }
 
-    private static String formatOf(String path, Config s) {
+    private static String formatOf(String path, Section s) {
         String lower = path.toLowerCase(java.util.Locale.ROOT);
         if (lower.endsWith(".csv")) {
             return "csv";
@@ -238,23 +190,6 @@ public record PrepConfig(String output, long seed, int workers, int resolution, 
         if (lower.endsWith(".parquet")) {
             return "parquet";
         }
-        throw new IllegalArgumentException(s.getValue("path").origin().description() + ": cannot tell the manifest format of '"
-                + path + "' from its name: set source.format = csv | jsonl | parquet");
-    }
-
-    private static int positive(Config c, String key) {
-        int v = c.getInt(key);
-        if (v < 1) {
-            throw new IllegalArgumentException(c.getValue(key).origin().description() + ": dac.prep." + key + " must be positive, got " + v);
-        }
-        return v;
-    }
-
-    private static double fraction(Config c, String key) {
-        double v = c.getDouble(key);
-        if (!(v >= 0 && v <= 1)) {
-            throw new IllegalArgumentException(c.getValue(key).origin().description() + ": dac.prep." + key + " must be in [0, 1], got " + v);
-        }
-        return v;
+        throw s.invalid("path", "cannot tell the manifest format of '" + path + "' from its name: set source.format = csv | jsonl | parquet");
     }
 }

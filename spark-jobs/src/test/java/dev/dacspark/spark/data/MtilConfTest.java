@@ -75,7 +75,7 @@ class MtilConfTest {
                     Map.entry("mnist", 1e-3), Map.entry("oxfordpet", 2e-3), Map.entry("flowers", 2e-3), Map.entry("sun397", 2e-3),
                     Map.entry("aircraft", 3e-3), Map.entry("caltech101", 2e-3), Map.entry("dtd", 2e-3), Map.entry("eurosat", 1e-3),
                     Map.entry("cifar100", 3e-3)),
-                    job.taskLr());
+                    job.run().taskLr());
         }
     }
 }
