@@ -99,7 +99,7 @@ public final class PrepJob {
         spark.sparkContext().setJobDescription("prep " + task.name() + ": list source");
         long t0 = System.nanoTime();
         Sources.Listing listing = phase(task.name(), "list", () -> Sources.list(spark, task, hadoop));
-        long listed = phase(task.name(), "count listing", () -> listing.records().count());
+        long listed = listing.count(); // listed on the driver: no Spark job to count them
         LOG.info("prep '{}': listed {} records, {} classes", task.name(), listed, listing.classNames().size());
         if (listed == 0) {
             throw new IllegalArgumentException("task '" + task.name() + "': the source holds no records");

@@ -41,10 +41,10 @@ final class Sources {
     private Sources() {}
 
     /**
-     * A task's raw records, its class names (by label), the label table (label, name, what the
+     * A task's raw records and how many, its class names (by label), the label table (label, name, what the
      * source calls the class) and how its split was made, as _task.json records them.
      */
-    record Listing(Dataset<Row> records, List<String> classNames, List<Map<String, Object>> labels, String splitRule,
+    record Listing(Dataset<Row> records, long count, List<String> classNames, List<Map<String, Object>> labels, String splitRule,
             Map<String, Object> official) {}
 
     static Listing list(SparkSession spark, PrepConfig.TaskSource task, Configuration hadoop) {
@@ -118,7 +118,7 @@ final class Sources {
         for (int label = 0; label < names.size(); label++) {
             from.add(classDirs.get(indexOf(labelOf, label)));
         }
-        return new Listing(frame(spark, rows, 0), names, table(names, from, "folder"),
+        return new Listing(frame(spark, rows, 0), rows.size(), names, table(names, from, "folder"),
                 official ? "official: root/train and root/test" : splitRule(task), null);
     }
 
@@ -174,7 +174,7 @@ final class Sources {
         for (int i = 0; i < names.size(); i++) {
             from.add(numeric ? Integer.toString(i) : names.get(i));
         }
-        return new Listing(frame(spark, rows, 0), names, table(names, from, numeric ? "label index" : "label"),
+        return new Listing(frame(spark, rows, 0), rows.size(), names, table(names, from, numeric ? "label index" : "label"),
                 task.split() == null ? splitRule(task) : splitRule(task) + "; rows whose split column is set keep it", null);
     }
 
@@ -210,7 +210,7 @@ final class Sources {
         for (int i = 0; i < names.size(); i++) {
             from.add(Integer.toString(i));
         }
-        return new Listing(frame(spark, rows, bytes), names, table(names, from, "label index"), "official: the train and test files", null);
+        return new Listing(frame(spark, rows, bytes), rows.size(), names, table(names, from, "label index"), "official: the train and test files", null);
     }
 
     private static Listing mtil(SparkSession spark, PrepConfig.TaskSource task, PrepConfig.Mtil m, List<String> given,
@@ -259,7 +259,7 @@ final class Sources {
                     dataset.classes, dataset.train, dataset.test);
         }
         official.put("matches", classes == dataset.classes && train == dataset.train && test == dataset.test);
-        return new Listing(frame(spark, rows, bytes), names, table(names, listing.classIds(), dataset.key + " class"),
+        return new Listing(frame(spark, rows, bytes), rows.size(), names, table(names, listing.classIds(), dataset.key + " class"),
                 listing.splitRule(), official);
     }
 
