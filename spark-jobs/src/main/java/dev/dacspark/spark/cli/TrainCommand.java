@@ -3,6 +3,11 @@ package dev.dacspark.spark.cli;
 import dev.dacspark.eval.ContinualMetrics;
 import dev.dacspark.spark.continual.ContinualJob;
 import dev.dacspark.spark.continual.JobConfig;
+import dev.dacspark.spark.continual.JobEvents;
+import dev.dacspark.spark.train.DistributedTrainer;
+import dev.dacspark.spark.train.InProcessTrainer;
+import dev.dacspark.spark.train.TaskBackend;
+import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -35,12 +40,23 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        return run("train", config, runId, master, false, spec.commandLine().getOut());
+    }
+
+    /**
+     * The job of {@code train} and {@code train-local}: loads the run config, runs (or resumes) it with its tasks trained
+     * in barrier stages or, {@code inProcess}, in this JVM, and prints the results.
+     */
+    static int run(String command, Path config, String runId, String master, boolean inProcess, PrintWriter out) {
         JobConfig job = JobConfig.load(config, runId);
-        try (LocalSpark.Session session = LocalSpark.session("dac-spark train " + job.runId(), master)) {
-            Map<String, ContinualMetrics> results = new ContinualJob(session.spark(), job).run();
-            print(spec.commandLine().getOut(), results);
-            spec.commandLine().getOut().println("results: " + job.runDir());
-            spec.commandLine().getOut().flush();
+        try (LocalSpark.Session session = LocalSpark.session("dac-spark " + command + " " + job.runId(), master)) {
+            SparkSession spark = session.spark();
+            TaskBackend backend = inProcess ? new InProcessTrainer(spark.sparkContext().hadoopConfiguration())
+                    : new DistributedTrainer(spark, job.attempts());
+            Map<String, ContinualMetrics> results = new ContinualJob(spark, job, backend, JobEvents.NONE).run();
+            print(out, results);
+            out.println("results: " + job.runDir());
+            out.flush();
         }
         return 0;
     }

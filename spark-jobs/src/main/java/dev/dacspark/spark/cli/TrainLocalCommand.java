@@ -1,17 +1,11 @@
 package dev.dacspark.spark.cli;
 
-import dev.dacspark.eval.ContinualMetrics;
-import dev.dacspark.spark.continual.ContinualJob;
-import dev.dacspark.spark.continual.JobConfig;
-import dev.dacspark.spark.continual.JobEvents;
-import dev.dacspark.spark.train.InProcessTrainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -38,14 +32,6 @@ public final class TrainLocalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        JobConfig job = JobConfig.load(config, runId);
-        try (LocalSpark.Session session = LocalSpark.session("dac-spark train-local " + job.runId(), master)) {
-            Map<String, ContinualMetrics> results = new ContinualJob(session.spark(), job,
-                    new InProcessTrainer(session.spark().sparkContext().hadoopConfiguration()), JobEvents.NONE).run();
-            TrainCommand.print(spec.commandLine().getOut(), results);
-            spec.commandLine().getOut().println("results: " + job.runDir());
-            spec.commandLine().getOut().flush();
-        }
-        return 0;
+        return TrainCommand.run("train-local", config, runId, master, true, spec.commandLine().getOut());
     }
 }
