@@ -1,6 +1,5 @@
 package dev.dacspark.deploy;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -19,16 +18,15 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The shaded job jar, when this checkout has built one (`mvn -o -B package -DskipTests -Pjob-jar`, then this test;
- * `mvn verify` runs the tests before it packages, so there it finds none and is skipped).
+ * The shaded job jar that the package phase builds: `mvn verify` runs this test after packaging (maven-
+ * failsafe, in the integration-test phase; -DskipJobJar skips both).
  */
-class JobJarTest {
+class JobJarIT {
 
     static Path jobJar() throws IOException {
         try (Stream<Path> files = Files.list(Path.of("target"))) {
             List<Path> jars = files.filter(f -> f.getFileName().toString().matches("dac-spark-jobs-.*-job\\.jar")).toList();
-            Assumptions.assumeFalse(jars.isEmpty(), "no job jar in target/ (build it with -Pjob-jar)");
-            assertEquals(1, jars.size(), jars::toString);
+            assertEquals(1, jars.size(), "one job jar in target/, built by the package phase: " + jars);
             return jars.get(0);
         }
     }
