@@ -21,6 +21,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -100,11 +101,13 @@ final class Sources {
         String where = "task '" + task.name() + "' (" + f.root() + ")";
         List<String> names = given != null ? given : classDirs.stream().map(d -> d.replace('_', ' ')).toList();
         int[] labelOf = given != null ? ClassNames.labelsOf(classDirs, given, where) : identity(classDirs.size());
-        // ImageFolder's order (classes sorted, then paths sorted): the order a torch split is drawn over
-        samples.sort((a, b) -> {
-            int c = Integer.compare(labelOf[classDirs.indexOf(a[classIndex])], labelOf[classDirs.indexOf(b[classIndex])]);
-            return c != 0 ? c : DatasetFolder.PYTHON_ORDER.compare(String.join("/", a), String.join("/", b));
-        });
+        Map<String, Integer> labelOfDir = new HashMap<>();
+        for (int d = 0; d < classDirs.size(); d++) {
+            labelOfDir.put(classDirs.get(d), labelOf[d]);
+        }
+        // ImageFolder's order (classes sorted, then paths sorted), the order a torch split is drawn over: the files
+        // come in path order, and the sort is stable
+        samples.sort(java.util.Comparator.comparingInt(p -> labelOfDir.get(p[classIndex])));
         boolean[] torchTrain = !official && task.split() != null && task.split().method().equals("torch")
                 ? TorchRandomSplit.inFirstSplit(samples.size(), task.split().trainFraction(), task.split().seed()) : null;
         List<Row> rows = new ArrayList<>();
@@ -112,7 +115,7 @@ final class Sources {
             String[] p = samples.get(i);
             String rel = String.join("/", p);
             String split = official ? p[0] : torchTrain != null ? (torchTrain[i] ? "train" : "test") : null;
-            rows.add(raw(rel, folder.uri(rel), null, 0, 0, 0, labelOf[classDirs.indexOf(p[classIndex])], null, split));
+            rows.add(raw(rel, folder.uri(rel), null, 0, 0, 0, labelOfDir.get(p[classIndex]), null, split));
         }
         List<String> from = new ArrayList<>(names.size());
         for (int label = 0; label < names.size(); label++) {

@@ -92,7 +92,7 @@ final class RankTraining {
                             + training.schedule().lr(t) + " at this step)");
                 }
                 onStep.run();
-                if ((t + 1) % spec.checkpoints().checksumEvery() == 0 || t + 1 == spec.iterations()) {
+                if (collective.worldSize() > 1 && ((t + 1) % spec.checkpoints().checksumEvery() == 0 || t + 1 == spec.iterations())) {
                     verifySameParameters(collective, pools, t + 1);
                 }
                 if (((t + 1) % spec.checkpoints().every() == 0 || t + 1 == spec.iterations()) && rank == 0) {
