@@ -59,6 +59,23 @@ public final class ClipTokenizer implements AutoCloseable {
         }
     }
 
+    /**
+     * Loads the tokenizer for a model: at the model's context length, and refused when its ids do not fit the model's
+     * token embedding (the end token, the highest id, must be below {@code vocab_size}), naming both files and sizes;
+     * otherwise the first text encoded fails deep in libtorch with "index out of range in self".
+     */
+    public static ClipTokenizer forModel(Path path, String tokenizerName, ClipConfig model, String checkpointName) {
+        ClipTokenizer tokenizer = load(path, model.contextLength());
+        if (tokenizer.endId >= model.vocabSize()) {
+            tokenizer.close();
+            throw new IllegalArgumentException("the tokenizer " + tokenizerName + " does not fit the checkpoint " + checkpointName
+                    + ": its ids go up to " + tokenizer.endId + " (a vocabulary of " + (tokenizer.endId + 1) + " tokens), the "
+                    + "checkpoint embeds " + model.vocabSize() + " tokens (vocab_size); use the tokenizer the checkpoint was "
+                    + "trained with (dac.model.tokenizer)");
+        }
+        return tokenizer;
+    }
+
     public int contextLength() {
         return contextLength;
     }

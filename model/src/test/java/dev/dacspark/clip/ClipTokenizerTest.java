@@ -71,4 +71,17 @@ class ClipTokenizerTest {
         var broken = assertThrows(IllegalArgumentException.class, () -> ClipTokenizer.load(bad, 77));
         assertTrue(broken.getMessage().contains("bad.json"), broken.getMessage());
     }
+
+    @Test
+    void aTokenizerWhoseIdsDoNotFitTheCheckpointIsRefusedNamingBothFilesAndSizes() {
+        ClipConfig b16 = ClipConfig.named("ViT-B/16");
+        try (ClipTokenizer tok = ClipTokenizer.forModel(tokenizerJson(), "tokenizer.json", b16, "ViT-B-16.safetensors")) {
+            assertEquals(77, tok.contextLength());
+        }
+        ClipConfig small = ClipConfig.openai(64, 32, 2, 64, 16, 77, 1000, 64, 2, 2);
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> ClipTokenizer.forModel(tokenizerJson(), "s3a://models/tokenizer.json", small, "s3a://models/tiny.safetensors"));
+        assertTrue(e.getMessage().contains("s3a://models/tokenizer.json") && e.getMessage().contains("s3a://models/tiny.safetensors")
+                && e.getMessage().contains("49408 tokens") && e.getMessage().contains("embeds 1000 tokens"), e.getMessage());
+    }
 }

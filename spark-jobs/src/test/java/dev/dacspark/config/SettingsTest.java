@@ -100,6 +100,11 @@ class SettingsTest {
         assertRefused(dir, job + "dac.job.workers = 0\n", JobConfig::read, "range.conf: 2: dac.job.workers must be positive, got 0");
         assertRefused(dir, job + "dac.job.ring-timeout = 10ms\n", JobConfig::read, "range.conf: 2: dac.job.ring-timeout must be between 1 s and 24 days");
         assertRefused(dir, job + "dac.job.run-id = \"a/b\"\n", JobConfig::read, "range.conf: 2: dac.job.run-id must be letters, digits");
+        // learning rates: negative and zero ones trained "to completion" with collapsed accuracy and exit code 0
+        assertRefused(dir, job + "dac.train.lr = -1e-3\n", JobConfig::read, "range.conf: 2: dac.train.lr must be > 0, got -0.001");
+        assertRefused(dir, job + "dac.train.lr = 0\n", JobConfig::read, "range.conf: 2: dac.train.lr must be > 0, got 0.0");
+        assertRefused(dir, job + "dac.job.task-lr { s1 = -5 }\n", JobConfig::read, "range.conf: 2: dac.job.task-lr.s1 must be > 0");
+        assertRefused(dir, job + "dac.train { lr = 1e-3, lr-min = 1e-2 }\n", JobConfig::read, "dac.train.lr-min must be");
         String pretrain = Files.readString(REPO.resolve("conf/demo-base.conf"));
         assertRefused(dir, pretrain + "\ndac.pretrain.train { steps = 10, warmup-steps = 10 }\n", PretrainConfig::read,
                 "range.conf: " + (pretrain.lines().count() + 2) + ": dac.pretrain.train.warmup-steps must be in [0, steps = 10), got 10");

@@ -50,7 +50,8 @@ public final class EvalCommand implements Callable<Integer> {
             PreparedStream stream = PreparedStream.read(job.data(), hadoop);
             ClipModel model = ClipCheckpoint.load(Storage.localCopy(uri, hadoop), m);
             double[] row;
-            try (ClipTokenizer tokenizer = ClipTokenizer.load(Storage.localCopy(job.tokenizer(), hadoop), model.config().contextLength())) {
+            try (ClipTokenizer tokenizer = ClipTokenizer.forModel(Storage.localCopy(job.tokenizer(), hadoop), job.tokenizer(),
+                    model.config(), uri)) {
                 row = new StreamEvaluator(spark, job.run().evalBatchSize())
                         .accuracy(model, tokenizer, uri, stream, "evaluate " + uri);
             }

@@ -1,6 +1,7 @@
 package dev.dacspark.spark.cli;
 
 import dev.dacspark.spark.report.HtmlReport;
+import dev.dacspark.spark.storage.PermanentIoFailure;
 import dev.dacspark.spark.storage.Storage;
 import dev.dacspark.spark.report.RunResults;
 import org.apache.hadoop.conf.Configuration;
@@ -37,20 +38,29 @@ public final class ReportCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() {
         int count = write(runs.stream().map(r -> Storage.location(null, r)).toList(), out, hadoopConfiguration());
         spec.commandLine().getOut().println("report of " + count + " run(s): " + out.toAbsolutePath());
         return 0;
     }
 
     /** Writes the report of runs (URIs) to a file; returns how many runs it shows. */
-    static int write(List<String> runUris, Path out, Configuration hadoop) throws IOException {
+    static int write(List<String> runUris, Path out, Configuration hadoop) {
         List<RunResults> results = runUris.stream().map(r -> RunResults.read(r, hadoop)).toList();
         Path parent = out.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
+        for (Path p = parent; p != null; p = p.getParent()) {
+            if (Files.exists(p) && !Files.isDirectory(p)) {
+                throw new IllegalArgumentException("--out " + out + ": cannot write the report: " + p + " is a file, not a folder");
+            }
         }
-        Files.writeString(out, HtmlReport.render(results), StandardCharsets.UTF_8);
+        try {
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            Files.writeString(out, HtmlReport.render(results), StandardCharsets.UTF_8);
+        } catch (IOException e) { // java.nio's messages are the bare path: say what failed
+            throw PermanentIoFailure.of("--out " + out + ": cannot write the report (" + e.getClass().getSimpleName() + ")", e);
+        }
         return results.size();
     }
 

@@ -75,7 +75,7 @@ public final class ContinualJob {
         backend.check(config.workers());
         int perRank = perRankBatch();
         String split = trainSplit(stream); // checks every task's shards against W
-        RunManifest manifest = store.open(config, stream.names());
+        RunManifest manifest = store.open(config, stream);
         RunConfig run = config.run();
         int total = stream.tasks().size() * (int) run.methods().stream().filter(m -> m != RunConfig.Method.ZERO_SHOT).count();
         int done = (int) manifest.methods.values().stream().filter(s -> s.zeroShot != null).mapToLong(s -> s.tasks.size()).sum();
@@ -97,7 +97,7 @@ public final class ContinualJob {
                 String modelUri = state.tasks.isEmpty() ? config.checkpoint() : store.uri(state.last().merged());
                 try (NDManager methodManager = manager.newSubManager(); TaskMemory memory = new TaskMemory(methodManager)) {
                     ClipModel model = ClipCheckpoint.load(Storage.localCopy(modelUri, hadoop), methodManager);
-                    ClipTokenizer tokenizer = ClipTokenizer.load(tokenizerFile, model.config().contextLength());
+                    ClipTokenizer tokenizer = ClipTokenizer.forModel(tokenizerFile, config.tokenizer(), model.config(), modelUri);
                     if (state.last() != null && state.last().memory() != null) {
                         Storage.readSafeTensors(store.uri(state.last().memory()), hadoop)
                                 .forEach((k, v) -> memory.put(k, TensorArrays.toNDArray(v, methodManager)));

@@ -6,8 +6,15 @@ import dev.dacspark.spark.storage.Storage;
 import dev.dacspark.spark.train.TrainTaskSpec;
 import org.apache.hadoop.conf.Configuration;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -20,10 +27,16 @@ import java.util.TreeMap;
  * fails here, before any training, naming it.
  */
 public record PreparedStream(String uri, List<Task> tasks) {
+    private static final ObjectMapper SORTED = new ObjectMapper().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
-    /** One prepared task: splits -> shard index -> file URIs. */
+    /**
+     * One prepared task: splits -> shard index -> file URIs, and {@code dataSha256}, the identity of its content: the
+     * SHA-256 of what {@code _task.json} says of it that training and scoring read (the records' content hash, class
+     * names, templates, counts per split and class, shots, preprocessing). Preparing the same source again gives the
+     * same identity (the Parquet part names differ, the content does not); other images, labels or names do not.
+     */
     public record Task(int index, String name, List<String> classNames, List<String> templates,
-            Map<String, Map<Integer, List<String>>> shards) {
+            Map<String, Map<Integer, List<String>>> shards, String dataSha256) {
 
         public boolean has(String split) {
             return shards.containsKey(split) && !shards.get(split).isEmpty();
@@ -97,7 +110,7 @@ public record PreparedStream(String uri, List<Task> tasks) {
             meta.get("classnames").forEach(n -> classNames.add(n.asText()));
             List<String> templates = new ArrayList<>();
             meta.get("templates").forEach(n -> templates.add(n.asText()));
-            Task task = new Task(tasks.size(), name, List.copyOf(classNames), List.copyOf(templates), shards);
+            Task task = new Task(tasks.size(), name, List.copyOf(classNames), List.copyOf(templates), shards, identity(meta));
             if (!task.has("test")) {
                 throw new IllegalArgumentException("dac.job.data: task '" + name + "' has no test split under " + dir);
             }
@@ -107,5 +120,27 @@ public record PreparedStream(String uri, List<Task> tasks) {
             throw new IllegalArgumentException("dac.job.data: " + uri + "/" + PrepJob.MANIFEST + " lists no task");
         }
         return new PreparedStream(uri, List.copyOf(tasks));
+    }
+
+    /** The fields of {@code _task.json} that make a task's identity ({@link Task#dataSha256}). */
+    private static final List<String> IDENTITY = List.of("content_hash", "classnames", "labels", "templates", "counts", "shots",
+            "split", "preprocessing");
+
+    private static String identity(JsonNode meta) {
+        ObjectNode fields = SORTED.createObjectNode();
+        IDENTITY.forEach(k -> fields.set(k, meta.get(k)));
+        try { // as a map: every level's keys sorted
+            byte[] json = SORTED.writeValueAsBytes(SORTED.convertValue(fields, Map.class));
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Task name -> {@link Task#dataSha256}, in stream order. */
+    public Map<String, String> dataSha256() {
+        Map<String, String> m = new LinkedHashMap<>();
+        tasks.forEach(t -> m.put(t.name(), t.dataSha256()));
+        return m;
     }
 }

@@ -26,6 +26,8 @@ public final class RunManifest {
     public String runId;
     public String configSha256;
     public String data;
+    /** Task name -> the prepared data's identity ({@link PreparedStream.Task#dataSha256}) the run trains on. */
+    public Map<String, String> dataSha256 = new LinkedHashMap<>();
     public List<String> datasets = new ArrayList<>();
     public String started;
     public String updated;

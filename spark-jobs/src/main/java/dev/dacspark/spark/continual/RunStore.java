@@ -7,7 +7,6 @@ import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -51,14 +50,19 @@ final class RunStore {
         return dir + "/" + Storage.uniqueName(stem, ext);
     }
 
-    /** Claims the run for this config (or checks it is the one that started it) and returns its committed state. */
-    RunManifest open(JobConfig config, List<String> datasets) {
+    /**
+     * Claims the run for this config and prepared data (or checks they are the ones that started it: the config's
+     * fingerprint and every task's {@link PreparedStream.Task#dataSha256}) and returns its committed state.
+     */
+    RunManifest open(JobConfig config, PreparedStream stream) {
+        List<String> datasets = stream.names();
         JsonNode started = Storage.readJson(uri(RUN), hadoop);
         if (started == null) {
             Map<String, Object> run = new LinkedHashMap<>();
             run.put("run_id", config.runId());
             run.put("config_sha256", config.fingerprint());
             run.put("data", config.data());
+            run.put("data_sha256", stream.dataSha256());
             run.put("created", ContinualJob.now());
             run.put("config", config.dump());
             try {
@@ -71,6 +75,8 @@ final class RunStore {
             throw new IllegalArgumentException("run '" + config.runId() + "' in " + runDir + " was started with another config; "
                     + "settings that differ: " + differences(RunManifest.JSON.valueToTree(config.dump()), started.path("config"))
                     + ". Resume it with its own config, or give this config a new dac.job.run-id");
+        } else {
+            checkData(config, stream, started.path("data_sha256"));
         }
         JsonNode json = Storage.readJson(uri(MANIFEST), hadoop);
         RunManifest manifest;
@@ -79,6 +85,7 @@ final class RunStore {
             manifest.runId = config.runId();
             manifest.configSha256 = config.fingerprint();
             manifest.data = config.data();
+            manifest.dataSha256 = stream.dataSha256();
             manifest.datasets = new ArrayList<>(datasets);
             manifest.started = ContinualJob.now();
         } else {
@@ -93,6 +100,27 @@ final class RunStore {
         return manifest;
     }
 
+    /**
+     * Refuses to resume on prepared data other than the run started with (prep run again on the same path with other
+     * images, labels or class names): the tasks whose content changed, with both identities.
+     */
+    private void checkData(JobConfig config, PreparedStream stream, JsonNode startedWith) {
+        List<String> changed = new ArrayList<>();
+        for (PreparedStream.Task task : stream.tasks()) {
+            String was = startedWith.path(task.name()).asText(null);
+            if (!task.dataSha256().equals(was)) {
+                changed.add("'" + task.name() + "' (now " + task.dataSha256().substring(0, 12) + ", was "
+                        + (was == null ? "absent" : was.substring(0, Math.min(12, was.length()))) + ")");
+            }
+        }
+        if (!changed.isEmpty()) {
+            throw new IllegalArgumentException("run '" + config.runId() + "' in " + runDir + " was started on other prepared data: "
+                    + config.data() + " has changed content in task(s) " + String.join(", ", changed) + " since (prep ran again "
+                    + "on that path?). Its results would mix two datasets; prepare into a new path and give the run a new "
+                    + "dac.job.run-id, or restore the data it started with");
+        }
+    }
+
     /** Writes the results of the committed state into a new folder, then the manifest naming it (last). */
     void commit(SparkSession spark, RunManifest manifest) {
         String previous = manifest.results;
@@ -103,8 +131,8 @@ final class RunStore {
         manifest.updated = ContinualJob.now();
         try {
             Storage.publish(uri(MANIFEST), RunManifest.JSON.writeValueAsBytes(manifest), hadoop);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + uri(MANIFEST) + ": " + e.getMessage(), e);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise the manifest of run '" + manifest.runId + "'", e);
         }
         if (previous != null) {
             Storage.delete(uri(previous), hadoop);

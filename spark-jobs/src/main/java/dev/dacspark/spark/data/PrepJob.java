@@ -1,5 +1,6 @@
 package dev.dacspark.spark.data;
 
+import dev.dacspark.spark.storage.PermanentFailureWatch;
 import dev.dacspark.spark.storage.Storage;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Column;
@@ -80,8 +81,15 @@ public final class PrepJob {
     public Map<String, Object> run() {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         Map<String, Object> tasks = new LinkedHashMap<>();
-        for (PrepConfig.TaskSource task : config.tasks()) {
-            tasks.put(task.name(), prepareTask(task, hadoop));
+        try (PermanentFailureWatch watch = PermanentFailureWatch.start(spark.sparkContext())) {
+            for (PrepConfig.TaskSource task : config.tasks()) {
+                try {
+                    tasks.put(task.name(), prepareTask(task, hadoop));
+                } catch (Exception e) { // a full or unwritable output: once, as what it is, not after Spark's retries
+                    watch.rethrowIfSeen(e, "preparing task '" + task.name() + "' into " + config.output() + "/" + task.name());
+                    throw e;
+                }
+            }
         }
         Map<String, Object> manifest = new LinkedHashMap<>();
         manifest.put("format", "dac-spark prep v1");

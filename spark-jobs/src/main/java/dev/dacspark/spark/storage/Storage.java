@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.dacspark.checkpoint.SafeTensors;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FSError;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -67,29 +68,36 @@ public final class Storage {
     public static void writeJson(String uri, Object value, Configuration hadoop) {
         try (FSDataOutputStream out = fs(uri, hadoop).create(path(uri), true)) {
             JSON.writeValue((java.io.OutputStream) out, value);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + uri + ": " + e.getMessage(), e);
+        } catch (IOException | FSError e) { // FSError: how Hadoop's local file system reports a failed write
+            throw PermanentIoFailure.of("cannot write " + uri, e);
         }
     }
 
-    /** Writes bytes so that readers see the old file or the new one, never a part (manifests). */
-    public static void publish(String uri, byte[] bytes, Configuration hadoop) throws IOException {
-        Path target = path(uri);
-        FileSystem fs = target.getFileSystem(hadoop);
-        if (fs.getScheme().startsWith("s3")) {
-            try (FSDataOutputStream out = fs.create(target, true)) {
+    /**
+     * Writes bytes so that readers see the old file or the new one, never a part (manifests); a failure is a
+     * {@link PermanentIoFailure} when it is one, else an {@link UncheckedIOException}, naming the file.
+     */
+    public static void publish(String uri, byte[] bytes, Configuration hadoop) {
+        try {
+            Path target = path(uri);
+            FileSystem fs = target.getFileSystem(hadoop);
+            if (fs.getScheme().startsWith("s3")) {
+                try (FSDataOutputStream out = fs.create(target, true)) {
+                    out.write(bytes);
+                }
+                return;
+            }
+            Path tmp = new Path(target.getParent(), "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
+            try (FSDataOutputStream out = fs.create(tmp, false)) {
                 out.write(bytes);
             }
-            return;
-        }
-        Path tmp = new Path(target.getParent(), "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
-        try (FSDataOutputStream out = fs.create(tmp, false)) {
-            out.write(bytes);
-        }
-        fs.delete(target, false);
-        if (!fs.rename(tmp, target)) {
-            fs.delete(tmp, false);
-            throw new IOException("cannot rename " + tmp + " to " + target);
+            fs.delete(target, false);
+            if (!fs.rename(tmp, target)) {
+                fs.delete(tmp, false);
+                throw new IOException("cannot rename " + tmp + " to " + target);
+            }
+        } catch (IOException | FSError e) {
+            throw PermanentIoFailure.of("cannot write " + uri, e);
         }
     }
 
@@ -112,8 +120,8 @@ public final class Storage {
             Configuration hadoop) {
         try (FSDataOutputStream out = fs(uri, hadoop).create(path(uri), true)) {
             SafeTensors.write(out, tensors, metadata);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + uri + ": " + e.getMessage(), e);
+        } catch (IOException | FSError e) { // FSError: how Hadoop's local file system reports a failed write
+            throw PermanentIoFailure.of("cannot write " + uri, e);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.dacspark.spark.train;
 
+import dev.dacspark.spark.storage.PermanentFailureWatch;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaRDD;
@@ -55,6 +56,14 @@ public final class DistributedTrainer implements TaskBackend {
      * files are checked against it).
      */
     public static void checkCluster(SparkConf conf, String master, int executors, int world) {
+        if (world > executors) { // first: on a local master the settings below are not what is wrong
+            throw new IllegalStateException(String.format(Locale.ROOT, "%d training ranks need %d executor JVMs (one rank per JVM: "
+                    + "DJL allows one gradient collector per JVM), but the cluster has %d (master %s)%s", world, world, executors, master,
+                    master.startsWith("local[") || master.equals("local")
+                            ? "; on one machine start %d executor JVMs with --master local-cluster[%d,1,2048], or train with dac.job.workers = 1"
+                                    .formatted(world, world)
+                            : "; give the cluster more executors, or lower dac.job.workers"));
+        }
         if (conf.getBoolean("spark.dynamicAllocation.enabled", false)) {
             throw new IllegalStateException("spark.dynamicAllocation.enabled is true: barrier stages need a fixed set of executors; "
                     + "set it to false (EMR turns it on by default)");
@@ -70,10 +79,6 @@ public final class DistributedTrainer implements TaskBackend {
             throw new IllegalStateException("spark.task.reaper.enabled is false: a hung rank ignores the kill of a failed barrier "
                     + "stage and holds its slot, so the retry never starts; set spark.task.reaper.enabled=true and "
                     + "spark.task.reaper.killTimeout (e.g. 120s) so that Spark ends such an executor");
-        }
-        if (world > executors) {
-            throw new IllegalStateException(String.format(Locale.ROOT, "%d training ranks need %d executor JVMs (one rank per JVM: "
-                    + "DJL allows one gradient collector per JVM), but the cluster has %d (master %s)", world, world, executors, master));
         }
         int executorCores = conf.getInt("spark.executor.cores", 1);
         int taskCpus = conf.getInt("spark.task.cpus", 1);
@@ -94,8 +99,15 @@ public final class DistributedTrainer implements TaskBackend {
         checkCluster(spark, spec.worldSize());
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         LongAccumulator steps = sc.sc().longAccumulator("train " + spec.task().name() + " steps");
-        String name = spec.task().name();
         StageVerdict.clear(spec.checkpoints().dir(), sc.hadoopConfiguration()); // a new start of the task: judge afresh
+        try (PermanentFailureWatch watch = PermanentFailureWatch.start(spark.sparkContext())) {
+            return attempts(spec, sc, steps, watch);
+        }
+    }
+
+    /** Up to {@code driverAttempts} barrier stages of the task, each resuming from the latest step checkpoint. */
+    private RankTask.Report attempts(TrainTaskSpec spec, JavaSparkContext sc, LongAccumulator steps, PermanentFailureWatch watch) {
+        String name = spec.task().name();
         RuntimeException last = null;
         for (int attempt = 1; attempt <= driverAttempts; attempt++) {
             sc.setJobDescription(String.format(Locale.ROOT, "train task %d '%s' (W=%d, attempt %d)", spec.task().index() + 1,
@@ -122,7 +134,9 @@ public final class DistributedTrainer implements TaskBackend {
                         report.losses().ago()));
                 return report;
             } catch (SparkException | RuntimeException e) {
-                // only infrastructure failures (a lost executor, a timeout, I/O) are worth another attempt
+                // only infrastructure failures (a lost executor, a timeout, I/O) are worth another attempt: not a full or
+                // unwritable store (the watch cancelled the stage at its first such failure), not a deterministic failure
+                watch.rethrowIfSeen(e, "training task '" + name + "' (step checkpoints in " + spec.checkpoints().dir() + ")");
                 String verdict = StageVerdict.read(spec.checkpoints().dir(), sc.hadoopConfiguration());
                 if (verdict != null) {
                     throw new DeterministicFailure("task '" + name + "': training failed, and a retry would fail the same way: "
@@ -148,8 +162,12 @@ public final class DistributedTrainer implements TaskBackend {
         }
     }
 
-    /** Logs rank 0's step count of this attempt with rate and ETA while a stage runs. */
+    /**
+     * Logs the task's step while a stage runs: rank 0's count of this attempt after the step it resumed from, the rate
+     * and the ETA of the steps left.
+     */
     private AutoCloseable progress(TrainTaskSpec spec, LongAccumulator steps) {
+        int from = StepCheckpoint.latestStep(spec.checkpoints().dir(), spark.sparkContext().hadoopConfiguration());
         StepProgress reported = StepProgress.listen(spark.sparkContext(), steps);
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "train-progress");
@@ -157,16 +175,20 @@ public final class DistributedTrainer implements TaskBackend {
             return t;
         });
         long t0 = System.nanoTime();
-        timer.scheduleAtFixedRate(() -> {
-            long done = reported.steps();
-            double rate = done / ((System.nanoTime() - t0) / 1e9);
-            LOG.info(String.format(Locale.ROOT, "task '%s': ~%d steps this attempt of %d (%.2f it/s%s)", spec.task().name(), done,
-                    spec.iterations(), rate, rate > 0 ? ", ETA " + Math.round((spec.iterations() - done) / rate) + " s" : ""));
-        }, 15, 15, TimeUnit.SECONDS);
+        timer.scheduleAtFixedRate(() -> LOG.info(progressLine(spec.task().name(), from, reported.steps(), spec.iterations(),
+                (System.nanoTime() - t0) / 1e9)), 15, 15, TimeUnit.SECONDS);
         return () -> {
             timer.shutdownNow();
             reported.close();
         };
+    }
+
+    /** "task 'x': step ~S of N (D this attempt, resumed after step F; R it/s, ETA E s)": the ETA counts the steps left. */
+    static String progressLine(String task, int from, long done, int iterations, double seconds) {
+        double rate = done / seconds;
+        long left = iterations - from - done;
+        return String.format(Locale.ROOT, "task '%s': step ~%d of %d (%d this attempt%s; %.2f it/s%s)", task, from + done, iterations,
+                done, from > 0 ? ", resumed after step " + from : "", rate, rate > 0 ? ", ETA " + Math.round(left / rate) + " s" : "");
     }
 
     static String rootMessage(Throwable e) {

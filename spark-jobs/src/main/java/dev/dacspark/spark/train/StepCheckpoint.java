@@ -7,6 +7,7 @@ import dev.dacspark.lora.ExpertPool;
 import dev.dacspark.lora.ExpertPools;
 import dev.dacspark.train.AdamW;
 import dev.dacspark.train.DacStep;
+import dev.dacspark.spark.storage.Storage;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
@@ -81,32 +82,52 @@ public final class StepCheckpoint {
             try (FSDataOutputStream out = fs.create(new Path(URI.create(dir + "/" + LATEST)), true)) {
                 out.write(name.getBytes(StandardCharsets.UTF_8));
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write step checkpoint " + file + ": " + e.getMessage(), e);
+        } catch (IOException | org.apache.hadoop.fs.FSError e) {
+            throw dev.dacspark.spark.storage.PermanentIoFailure.of("cannot write step checkpoint " + file, e);
         }
     }
 
     /** The latest complete checkpoint under dir, or null if there is none. */
     public static State latest(String dir, Configuration hadoop) {
-        Path latest = new Path(URI.create(dir + "/" + LATEST));
         try {
-            FileSystem fs = latest.getFileSystem(hadoop);
-            if (!fs.exists(latest)) {
+            String name = latestName(dir, hadoop);
+            if (name == null) {
                 return null;
             }
-            String name;
-            try (InputStream in = fs.open(latest)) {
-                name = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
-            }
             Map<String, Tensor> tensors;
-            try (InputStream in = fs.open(new Path(URI.create(dir + "/" + name)))) {
+            try (InputStream in = Storage.fs(dir, hadoop).open(new Path(URI.create(dir + "/" + name)))) {
                 tensors = SafeTensors.readAll(in, dir + "/" + name);
             }
-            int step = Integer.parseInt(name.replaceAll("[^0-9]", ""));
-            return new State(step, tensors);
+            return new State(stepOf(name), tensors);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the latest step checkpoint under " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The step of the latest complete checkpoint under dir (what a new attempt resumes after), 0 if there is none. */
+    public static int latestStep(String dir, Configuration hadoop) {
+        try {
+            String name = latestName(dir, hadoop);
+            return name == null ? 0 : stepOf(name);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the latest step checkpoint under " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The file name the {@code LATEST} pointer holds, or null when there is no pointer. */
+    private static String latestName(String dir, Configuration hadoop) throws IOException {
+        Path latest = new Path(URI.create(dir + "/" + LATEST));
+        FileSystem fs = latest.getFileSystem(hadoop);
+        if (!fs.exists(latest)) {
+            return null;
+        }
+        try (InputStream in = fs.open(latest)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
+        }
+    }
+
+    private static int stepOf(String name) {
+        return Integer.parseInt(name.replaceAll("[^0-9]", ""));
     }
 
     /** Puts a restored state into freshly attached pools and a fresh optimiser. */

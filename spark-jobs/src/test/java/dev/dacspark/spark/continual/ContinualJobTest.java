@@ -1,6 +1,8 @@
 package dev.dacspark.spark.continual;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
 import dev.dacspark.checkpoint.ClipCheckpoint;
 import dev.dacspark.clip.ClipImageProcessor;
@@ -10,6 +12,8 @@ import dev.dacspark.eval.ContinualMetrics;
 import dev.dacspark.eval.ZeroShotClassifier;
 import dev.dacspark.spark.data.PrepConfig;
 import dev.dacspark.spark.data.PrepJob;
+import dev.dacspark.spark.storage.PermanentIoFailure;
+import org.apache.hadoop.fs.FullDiskFileSystem;
 import dev.dacspark.spark.storage.Storage;
 import dev.dacspark.spark.train.DistributedTrainer;
 import dev.dacspark.spark.train.InProcessTrainer;
@@ -38,6 +42,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -275,6 +280,75 @@ class ContinualJobTest {
         String run = s3Output() + "/outage";
         assertOnlyListedFiles(run, RunManifest.JSON.convertValue(Storage.readJson(run + "/_manifest.json", hadoop), RunManifest.class),
                 hadoop);
+    }
+
+    @Test
+    void aResumeOnPreparedDataThatChangedIsRefusedNamingTheTask() throws Exception {
+        Path data = dir.resolve("data-reprepared");
+        copyTree(dir.resolve("data"), data);
+        String out = dir.resolve("changed-data").toUri().toString();
+        String hocon = runConfig("changed", out, "dac.methods = [zero-shot], dac.job.data = \"data-reprepared\"");
+        new ContinualJob(spark, config(hocon)).run();
+        // prep again on the same path, with other class names for one task (what a re-prep with other names writes)
+        Path meta = data.resolve("shapes/" + PrepJob.TASK_METADATA);
+        ObjectNode json = (ObjectNode) RunManifest.JSON.readTree(meta.toFile());
+        ArrayNode names = (ArrayNode) json.get("classnames");
+        String first = names.get(0).asText();
+        names.set(0, names.get(1));
+        names.set(1, first);
+        Files.write(meta, RunManifest.JSON.writeValueAsBytes(json));
+        Files.delete(meta.resolveSibling("." + PrepJob.TASK_METADATA + ".crc")); // Hadoop's checksum of the old content
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ContinualJob(spark, config(hocon)).run());
+        assertTrue(e.getMessage().contains("started on other prepared data") && e.getMessage().contains("'shapes'")
+                && !e.getMessage().contains("'colors'"), e.getMessage());
+
+        // the same content prepared again (new Parquet part names) is the same data
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        PrepConfig again = PrepConfig.from(ConfigFactory.parseString("""
+                dac.prep { output = "%s", workers = 2, resolution = 32, train-short-side = 40, tasks = [
+                  { name = colors, source { type = image-folder, root = "%s" }, templates = ["a photo of {}.", "{}"], shots = 2 } ] }
+                """.formatted(dir.resolve("colors-again").toUri(), dir.resolve("src/colors").toUri())), null);
+        new PrepJob(spark, again).run();
+        PreparedStream original = PreparedStream.read(dir.resolve("data").toUri().toString(), hadoop);
+        PreparedStream reprepared = PreparedStream.read(dir.resolve("colors-again").toUri().toString(), hadoop);
+        assertNotEquals(original.tasks().get(0).files("train"), reprepared.tasks().get(0).files("train"));
+        assertEquals(original.tasks().get(0).dataSha256(), reprepared.tasks().get(0).dataSha256());
+        assertNotEquals(original.tasks().get(0).dataSha256(), original.tasks().get(1).dataSha256());
+    }
+
+    @Test
+    void aFullDiskStopsPrepAndTrainingAtTheFirstFailureAndSaysSo() throws Exception {
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        Path failures = dir.resolve("full-disk-failures.txt");
+        hadoop.set("fs.fulldisk.impl", FullDiskFileSystem.class.getName());
+        hadoop.setBoolean("fs.fulldisk.impl.disable.cache", true); // each job's instances see its fulldisk.full-under
+        hadoop.set("fulldisk.failures", failures.toString());
+        try {
+            // prep: the disk is full where the train split's Parquet files go
+            hadoop.set("fulldisk.full-under", "/full-prep/colors/train/");
+            PrepConfig prep = PrepConfig.from(ConfigFactory.parseString("""
+                    dac.prep { output = "fulldisk://%s", workers = 2, resolution = 32, train-short-side = 40, tasks = [
+                      { name = colors, source { type = image-folder, root = "%s" }, templates = ["{}"] } ] }
+                    """.formatted(dir.resolve("full-prep").toUri().getPath(), dir.resolve("src/colors").toUri())), null);
+            PermanentIoFailure p = assertThrows(PermanentIoFailure.class, () -> new PrepJob(spark, prep).run());
+            assertEquals(PermanentIoFailure.Kind.NO_SPACE, p.kind());
+            assertTrue(p.getMessage().contains("preparing task 'colors' into fulldisk://") && p.getMessage().contains("no space left on device")
+                    && p.getMessage().contains("free space there"), p.getMessage());
+            int prepAttempts = Files.readAllLines(failures).size();
+            assertTrue(prepAttempts < 4, prepAttempts + " attempts: the first failure stops the stage, not spark.task.maxFailures = 4");
+
+            // training: rank 0's first step checkpoint cannot be written
+            Files.delete(failures);
+            hadoop.set("fulldisk.full-under", "/steps/");
+            String out = "fulldisk://" + dir.resolve("full-runs").toUri().getPath();
+            PermanentIoFailure t = assertThrows(PermanentIoFailure.class, () -> new ContinualJob(spark, config(runConfig("full", out, ""))).run());
+            assertTrue(t.getMessage().contains("cannot write step checkpoint fulldisk:") && t.getMessage().contains("no space left on device")
+                    && t.getMessage().contains("training task 'colors'"), t.getMessage());
+            int trainAttempts = Files.readAllLines(failures).size();
+            assertTrue(trainAttempts < 4, trainAttempts + " attempts: the first failure stops the barrier stage and the trainer's attempts");
+        } finally {
+            hadoop.unset("fulldisk.full-under");
+        }
     }
 
     @Test

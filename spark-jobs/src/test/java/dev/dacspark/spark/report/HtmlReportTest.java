@@ -146,6 +146,14 @@ class HtmlReportTest {
         assertFalse(Files.exists(dir.resolve("none.html")));
     }
 
+    @Test
+    void anUnwritableOutSaysWhy() throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        CliRun r = cli("report", "--run", runs.get(0).toString(), "--out", file.resolve("report.html").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("cannot write the report: " + file + " is a file, not a folder"), r.err());
+    }
+
     private record CliRun(int code, String out, String err) {}
 
     private static CliRun cli(String... args) {

@@ -308,9 +308,22 @@ class DistributedTrainerTest {
     }
 
     @Test
+    void theProgressAfterAResumeCountsTheStepsLeft() {
+        // resumed after step 160 of 200, 20 steps done in 10 s: 20 left at 2 it/s
+        assertEquals("task 'pets': step ~180 of 200 (20 this attempt, resumed after step 160; 2.00 it/s, ETA 10 s)",
+                DistributedTrainer.progressLine("pets", 160, 20, 200, 10.0));
+        assertEquals("task 'pets': step ~0 of 200 (0 this attempt; 0.00 it/s)", DistributedTrainer.progressLine("pets", 0, 0, 200, 15.0));
+    }
+
+    @Test
     void moreRanksThanExecutorJvmsAreRefused() {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> DistributedTrainer.checkCluster(spark, 3));
         assertTrue(e.getMessage().contains("3 training ranks need 3 executor JVMs") && e.getMessage().contains("has 2"), e.getMessage());
+        // on the default local master (one JVM, no task reaper set) the message says what is wrong and what to run instead
+        IllegalStateException local = assertThrows(IllegalStateException.class,
+                () -> DistributedTrainer.checkCluster(new org.apache.spark.SparkConf().set("spark.barrier.sync.timeout", "60s"), "local[*]", 1, 2));
+        assertTrue(local.getMessage().contains("2 training ranks need 2 executor JVMs") && local.getMessage().contains("local-cluster[2,1,2048]")
+                && !local.getMessage().contains("reaper"), local.getMessage());
     }
 
     @Test
