@@ -88,9 +88,12 @@ public final class DistributedTrainer implements TaskBackend {
         checkCluster(spark, world);
     }
 
-    /** Trains one task; returns rank 0's report of the last attempt. */
+    /**
+     * Trains one task; returns rank 0's report of the last attempt. A stage cancelled from outside (the job lost
+     * its lease and cancelled its Spark jobs) fails the attempt, and the guard stops the retry.
+     */
     @Override
-    public RankTask.Report train(TrainTaskSpec spec) {
+    public RankTask.Report train(TrainTaskSpec spec, Runnable guard) {
         checkCluster(spark, spec.worldSize());
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         LongAccumulator steps = sc.sc().longAccumulator("train " + spec.task().name() + " steps");
@@ -98,6 +101,7 @@ public final class DistributedTrainer implements TaskBackend {
         StageVerdict.clear(spec.checkpoints().dir(), sc.hadoopConfiguration()); // a new start of the task: judge afresh
         RuntimeException last = null;
         for (int attempt = 1; attempt <= driverAttempts; attempt++) {
+            guard.run();
             sc.setJobDescription(String.format(Locale.ROOT, "train task %d '%s' (W=%d, attempt %d)", spec.task().index() + 1,
                     name, spec.worldSize(), attempt));
             try (AutoCloseable progress = progress(spec, steps)) {
@@ -122,6 +126,7 @@ public final class DistributedTrainer implements TaskBackend {
                         report.losses().ago()));
                 return report;
             } catch (SparkException | RuntimeException e) {
+                guard.run();
                 // only infrastructure failures (a lost executor, a timeout, I/O) are worth another attempt
                 String verdict = StageVerdict.read(spec.checkpoints().dir(), sc.hadoopConfiguration());
                 if (verdict != null) {
