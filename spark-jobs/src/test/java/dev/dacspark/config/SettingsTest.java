@@ -48,7 +48,8 @@ class SettingsTest {
         DemoConfig.read(settings);
         Set<String> leaves = leaves("dac", ConfigFactory.defaultReference().getObject("dac"));
         assertTrue(leaves.containsAll(Set.of("dac.train.lr", "dac.job.task-lr", "dac.prep.tasks", "dac.pretrain.model",
-                "dac.demo.random-model.embed_dim", "dac.job.s3.endpoint")), "both modules' reference.conf: " + leaves);
+                "dac.demo.random-model.embed_dim", "dac.job.s3.endpoint", "dac.job.lease-ttl", "dac.job.lease-renew")),
+                "both modules' reference.conf: " + leaves);
         Set<String> unread = new TreeSet<>(leaves);
         unread.removeAll(settings.keysRead());
         assertEquals(Set.of(), unread, "reference.conf keys that no typed config reads");
@@ -105,6 +106,9 @@ class SettingsTest {
         assertRefused(dir, job + "dac.train.lr = 0\n", JobConfig::read, "range.conf: 2: dac.train.lr must be > 0, got 0.0");
         assertRefused(dir, job + "dac.job.task-lr { s1 = -5 }\n", JobConfig::read, "range.conf: 2: dac.job.task-lr.s1 must be > 0");
         assertRefused(dir, job + "dac.train { lr = 1e-3, lr-min = 1e-2 }\n", JobConfig::read, "dac.train.lr-min must be");
+        assertRefused(dir, job + "dac.job.lease-ttl = 0s\n", JobConfig::read, "range.conf: 2: dac.job.lease-ttl must be > 0, got PT0S");
+        assertRefused(dir, job + "dac.job {\n  lease-ttl = 1m\n  lease-renew = 1m\n}\n", JobConfig::read,
+                "range.conf: 4: dac.job.lease-renew must be in (0, lease-ttl = PT1M), got PT1M");
         String pretrain = Files.readString(REPO.resolve("conf/demo-base.conf"));
         assertRefused(dir, pretrain + "\ndac.pretrain.train { steps = 10, warmup-steps = 10 }\n", PretrainConfig::read,
                 "range.conf: " + (pretrain.lines().count() + 2) + ": dac.pretrain.train.warmup-steps must be in [0, steps = 10), got 10");

@@ -41,7 +41,8 @@ import java.util.SplittableRandom;
  * train the task on the backend (a data-parallel barrier stage, or this JVM as the one rank), fold the experts chosen by the global vote counts
  * into the driver's CLIP, keep the AGO memory, write the task's files under unique names, score every
  * task's test split on the executors, and commit by writing the run's manifest last. Starting the same
- * run again resumes after the last commit (and inside a task from its last step checkpoint).
+ * run again resumes after the last commit (and inside a task from its last step checkpoint); one start at
+ * a time holds the run ({@link RunLease}), and a start that loses the lease stops writing.
  */
 public final class ContinualJob {
     private static final Logger LOG = LoggerFactory.getLogger(ContinualJob.class);
@@ -68,14 +69,33 @@ public final class ContinualJob {
         this.store = new RunStore(config.runDir(), hadoop);
     }
 
-    /** Runs (or resumes) every method; returns the metrics per method. */
+    /**
+     * Runs (or resumes) every method under the run's lease (refused while another start holds it); returns
+     * the metrics per method.
+     */
     public Map<String, ContinualMetrics> run() {
         PreparedStream stream = PreparedStream.read(config.data(), hadoop);
         config.checkTaskNames(stream.names(), stream.uri());
         backend.check(config.workers());
         int perRank = perRankBatch();
         String split = trainSplit(stream); // checks every task's shards against W
-        RunManifest manifest = store.open(config, stream);
+        // this start's Spark jobs carry a tag, so that losing the lease cancels them (a running training stage too)
+        String tag = Storage.uniqueName("dac-run-" + config.runId(), "");
+        try (RunLease lease = RunLease.acquire(config.runDir(), hadoop, config.leaseTtl(), config.leaseRenew(),
+                () -> spark.sparkContext().cancelJobsWithTag(tag))) {
+            spark.sparkContext().addJobTag(tag);
+            try {
+                return run(stream, perRank, split, lease);
+            } catch (RuntimeException e) {
+                throw lease.explain(e);
+            } finally {
+                spark.sparkContext().removeJobTag(tag);
+            }
+        }
+    }
+
+    private Map<String, ContinualMetrics> run(PreparedStream stream, int perRank, String split, RunLease lease) {
+        RunManifest manifest = store.open(config, stream, lease);
         RunConfig run = config.run();
         int total = stream.tasks().size() * (int) run.methods().stream().filter(m -> m != RunConfig.Method.ZERO_SHOT).count();
         int done = (int) manifest.methods.values().stream().filter(s -> s.zeroShot != null).mapToLong(s -> s.tasks.size()).sum();
@@ -169,7 +189,7 @@ public final class ContinualJob {
                 task.classNames().size(), template, train.iterations(), config.lr(task.name()));
 
         long t0 = System.nanoTime();
-        RankTask.Report report = backend.train(spec);
+        RankTask.Report report = backend.train(spec, store::checkLease);
         double trainSeconds = (System.nanoTime() - t0) / 1e9;
 
         // the driver's merge: the final step checkpoint's pools, folded by the task's global vote counts

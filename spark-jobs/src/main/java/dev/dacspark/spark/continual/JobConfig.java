@@ -27,7 +27,8 @@ import java.util.TreeMap;
  */
 public record JobConfig(RunConfig run, String runId, String checkpoint, String tokenizer, String data, String output,
         int workers, TrainSplit trainSplit, int checkpointEvery, int checksumEvery,
-        Duration ringTimeout, int attempts, Map<String, String> s3, Map<String, Object> fingerprinted) {
+        Duration ringTimeout, int attempts, Duration leaseTtl, Duration leaseRenew, Map<String, String> s3,
+        Map<String, Object> fingerprinted) {
 
     /** Which split of a prepared task trains. */
     public enum TrainSplit { AUTO, FEWSHOT, TRAIN }
@@ -72,6 +73,11 @@ public record JobConfig(RunConfig run, String runId, String checkpoint, String t
         Duration ringTimeout = j.duration("ring-timeout");
         j.check("ring-timeout", ringTimeout, ringTimeout.toMillis() >= 1000 && ringTimeout.toMillis() <= Integer.MAX_VALUE,
                 "between 1 s and 24 days");
+        Duration leaseTtl = j.duration("lease-ttl");
+        j.check("lease-ttl", leaseTtl, leaseTtl.compareTo(Duration.ZERO) > 0, "> 0");
+        Duration leaseRenew = j.duration("lease-renew");
+        j.check("lease-renew", leaseRenew, leaseRenew.compareTo(Duration.ZERO) > 0 && leaseRenew.compareTo(leaseTtl) < 0,
+                "in (0, lease-ttl = " + leaseTtl + ")");
         Map<String, Object> fp = new TreeMap<>();
         for (String section : new String[] {"seed", "method", "methods", "train", "eval"}) {
             fp.put(section, c.unwrapped(section));
@@ -79,7 +85,7 @@ public record JobConfig(RunConfig run, String runId, String checkpoint, String t
         fp.put("model", Map.of("checkpoint", checkpoint, "tokenizer", tokenizer, "save-format", c.string("model.save-format")));
         fp.put("job", Map.of("data", data, "workers", workers, "train-split", Section.id(split), "task-lr", new TreeMap<>(run.taskLr())));
         return new JobConfig(run, runId, checkpoint, tokenizer, data, output, workers, split, j.positiveInt("checkpoint-every"),
-                j.positiveInt("checksum-every"), ringTimeout, j.positiveInt("attempts"), s3, fp);
+                j.positiveInt("checksum-every"), ringTimeout, j.positiveInt("attempts"), leaseTtl, leaseRenew, s3, fp);
     }
 
     /** SHA-256 of the settings that change results (sorted JSON). */

@@ -20,7 +20,8 @@ import java.util.TreeSet;
  * A run's folder {@code <dac.output>/<run-id>/}: {@code _run.json} (the config that started it),
  * task files under unique names, results folders, and {@code _manifest.json}, the commit record,
  * written last. Opening a run claims it for a config (a different one is refused) and removes what
- * an interrupted start left that no manifest lists.
+ * an interrupted start left that no manifest lists. A store is opened under the run's {@link RunLease},
+ * taken before: it hands out new file names and commits only while the lease is this start's.
  */
 final class RunStore {
     private static final Logger LOG = LoggerFactory.getLogger(RunStore.class);
@@ -29,6 +30,7 @@ final class RunStore {
 
     private final String runDir;
     private final Configuration hadoop;
+    private RunLease lease;
 
     RunStore(String runDir, Configuration hadoop) {
         this.runDir = runDir;
@@ -45,16 +47,19 @@ final class RunStore {
         return String.format(Locale.ROOT, "%s/task-%02d-%s", method, taskIndex + 1, name);
     }
 
-    /** A new unique file name in a folder, relative to the run folder. */
+    /** A new unique file name in a folder, relative to the run folder; fails once the lease is lost. */
     String newFile(String dir, String stem, String ext) {
+        checkLease();
         return dir + "/" + Storage.uniqueName(stem, ext);
     }
 
     /**
      * Claims the run for this config and prepared data (or checks they are the ones that started it: the config's
-     * fingerprint and every task's {@link PreparedStream.Task#dataSha256}) and returns its committed state.
+     * fingerprint and every task's {@link PreparedStream.Task#dataSha256}) and returns its committed state; the store
+     * writes under {@code lease} from now on.
      */
-    RunManifest open(JobConfig config, PreparedStream stream) {
+    RunManifest open(JobConfig config, PreparedStream stream, RunLease lease) {
+        this.lease = lease;
         List<String> datasets = stream.names();
         JsonNode started = Storage.readJson(uri(RUN), hadoop);
         if (started == null) {
@@ -121,8 +126,14 @@ final class RunStore {
         }
     }
 
+    /** Fails once this start lost the run's lease: the guard of every write into the run folder (training's too). */
+    void checkLease() {
+        lease.check();
+    }
+
     /** Writes the results of the committed state into a new folder, then the manifest naming it (last). */
     void commit(SparkSession spark, RunManifest manifest) {
+        checkLease();
         String previous = manifest.results;
         int seq = previous == null ? 1 : Integer.parseInt(previous.substring("results/".length(), "results/".length() + 4)) + 1;
         String results = Storage.uniqueName(String.format(Locale.ROOT, "results/%04d", seq), "");
@@ -152,7 +163,7 @@ final class RunStore {
         List<String> keep = manifest.listed();
         TreeSet<String> orphans = new TreeSet<>();
         for (String rel : Storage.listFiles(runDir, "", hadoop).keySet()) {
-            boolean listed = rel.equals(RUN) || rel.equals(MANIFEST) || rel.contains("/steps/")
+            boolean listed = rel.equals(RUN) || rel.equals(MANIFEST) || rel.equals(RunLease.FILE) || rel.contains("/steps/")
                     || keep.stream().anyMatch(k -> rel.equals(k) || rel.startsWith(k + "/"));
             if (!listed) {
                 orphans.add(rel.contains(".parquet/") ? rel.substring(0, rel.indexOf(".parquet/") + ".parquet".length())

@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.dacspark.checkpoint.SafeTensors;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.ChecksumFileSystem;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FSError;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -15,6 +17,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.UUID;
 
@@ -74,6 +77,81 @@ public final class Storage {
     }
 
     /**
+     * Creates a small file with these bytes unless one exists at uri: true when this call created it, false
+     * when a file was there. Exclusive where the filesystem can be ({@link #createIsAtomic}): on file:// the
+     * OS's create-new ({@code O_EXCL}; Hadoop's local create without overwrite checks, then creates), on HDFS
+     * the NameNode's create without overwrite. On S3 it is not: S3A (Hadoop 3.3.4) answers a create without
+     * overwrite with a HEAD, and the upload PUTs at close, so two callers can both get true. A reader can see
+     * the file empty until its bytes are in (file://, HDFS); S3 shows it whole or not at all. Like
+     * {@link #overwrite} and {@link #readBytes}, it writes no Hadoop checksum file beside a local file.
+     */
+    public static boolean createExclusive(String uri, byte[] bytes, Configuration hadoop) throws IOException {
+        Path target = path(uri);
+        FileSystem fs = target.getFileSystem(hadoop);
+        if (fs.getScheme().equals("file")) {
+            java.nio.file.Path local = java.nio.file.Path.of(fs.makeQualified(target).toUri());
+            Files.createDirectories(local.getParent());
+            try {
+                Files.write(local, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                return true;
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                return false;
+            }
+        }
+        try (FSDataOutputStream out = fs.create(target, false)) {
+            out.write(bytes);
+            return true;
+        } catch (FileAlreadyExistsException e) {
+            return false;
+        } catch (org.apache.hadoop.ipc.RemoteException e) {
+            // HDFS: the file exists and another client is still writing it (the client does not unwrap this one)
+            if (e.getClassName().endsWith(".AlreadyBeingCreatedException")) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Whether {@link #createExclusive} is atomic at uri: on file:// and HDFS, not on object stores (S3A). */
+    public static boolean createIsAtomic(String uri, Configuration hadoop) {
+        try {
+            return !objectStore(fs(uri, hadoop));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot reach " + uri + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Writes a small file over the one at uri in place: it never disappears, so a {@link #createExclusive}
+     * elsewhere keeps failing while it is rewritten, but a reader can see it empty or partly written
+     * (file://, HDFS until close) and must read again.
+     */
+    public static void overwrite(String uri, byte[] bytes, Configuration hadoop) throws IOException {
+        try (FSDataOutputStream out = unchecked(fs(uri, hadoop)).create(path(uri), true)) {
+            out.write(bytes);
+        }
+    }
+
+    /** The bytes of a small file, or null when there is none. */
+    public static byte[] readBytes(String uri, Configuration hadoop) throws IOException {
+        FileSystem fs = unchecked(fs(uri, hadoop));
+        try (InputStream in = fs.open(path(uri))) {
+            return in.readAllBytes();
+        } catch (java.io.FileNotFoundException e) {
+            return null;
+        }
+    }
+
+    /** The filesystem's own files: the local one's without Hadoop's .crc side files, which a reader mid-write finds out of step. */
+    private static FileSystem unchecked(FileSystem fs) {
+        return fs instanceof ChecksumFileSystem c ? c.getRawFileSystem() : fs;
+    }
+
+    private static boolean objectStore(FileSystem fs) {
+        return fs.getScheme().startsWith("s3");
+    }
+
+    /**
      * Writes bytes so that readers see the old file or the new one, never a part (manifests); a failure is a
      * {@link PermanentIoFailure} when it is one, else an {@link UncheckedIOException}, naming the file.
      */
@@ -81,7 +159,7 @@ public final class Storage {
         try {
             Path target = path(uri);
             FileSystem fs = target.getFileSystem(hadoop);
-            if (fs.getScheme().startsWith("s3")) {
+            if (objectStore(fs)) {
                 try (FSDataOutputStream out = fs.create(target, true)) {
                     out.write(bytes);
                 }

@@ -93,23 +93,28 @@ public final class DistributedTrainer implements TaskBackend {
         checkCluster(spark, world);
     }
 
-    /** Trains one task; returns rank 0's report of the last attempt. */
+    /**
+     * Trains one task; returns rank 0's report of the last attempt. A stage cancelled from outside (the job lost
+     * its lease and cancelled its Spark jobs) fails the attempt, and the guard stops the retry.
+     */
     @Override
-    public RankTask.Report train(TrainTaskSpec spec) {
+    public RankTask.Report train(TrainTaskSpec spec, Runnable guard) {
         checkCluster(spark, spec.worldSize());
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         LongAccumulator steps = sc.sc().longAccumulator("train " + spec.task().name() + " steps");
         StageVerdict.clear(spec.checkpoints().dir(), sc.hadoopConfiguration()); // a new start of the task: judge afresh
         try (PermanentFailureWatch watch = PermanentFailureWatch.start(spark.sparkContext())) {
-            return attempts(spec, sc, steps, watch);
+            return attempts(spec, guard, sc, steps, watch);
         }
     }
 
     /** Up to {@code driverAttempts} barrier stages of the task, each resuming from the latest step checkpoint. */
-    private RankTask.Report attempts(TrainTaskSpec spec, JavaSparkContext sc, LongAccumulator steps, PermanentFailureWatch watch) {
+    private RankTask.Report attempts(TrainTaskSpec spec, Runnable guard, JavaSparkContext sc, LongAccumulator steps,
+            PermanentFailureWatch watch) {
         String name = spec.task().name();
         RuntimeException last = null;
         for (int attempt = 1; attempt <= driverAttempts; attempt++) {
+            guard.run();
             sc.setJobDescription(String.format(Locale.ROOT, "train task %d '%s' (W=%d, attempt %d)", spec.task().index() + 1,
                     name, spec.worldSize(), attempt));
             try (AutoCloseable progress = progress(spec, steps)) {
@@ -134,6 +139,7 @@ public final class DistributedTrainer implements TaskBackend {
                         report.losses().ago()));
                 return report;
             } catch (SparkException | RuntimeException e) {
+                guard.run();
                 // only infrastructure failures (a lost executor, a timeout, I/O) are worth another attempt: not a full or
                 // unwritable store (the watch cancelled the stage at its first such failure), not a deterministic failure
                 watch.rethrowIfSeen(e, "training task '" + name + "' (step checkpoints in " + spec.checkpoints().dir() + ")");

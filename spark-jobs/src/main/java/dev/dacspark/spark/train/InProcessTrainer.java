@@ -35,11 +35,12 @@ public final class InProcessTrainer implements TaskBackend {
     }
 
     @Override
-    public RankTask.Report train(TrainTaskSpec spec) {
+    public RankTask.Report train(TrainTaskSpec spec, Runnable guard) {
         check(spec.worldSize());
+        guard.run();
         try (NDManager manager = NDManager.newBaseManager()) {
             ClipModel model = ClipCheckpoint.load(Storage.localCopy(spec.start().baseCheckpoint(), hadoop), manager);
-            RankTask.Report report = RankTraining.run(spec, Collective.SINGLE, 0, model, manager, hadoop, () -> {});
+            RankTask.Report report = RankTraining.run(spec, Collective.SINGLE, 0, model, manager, hadoop, guard);
             LOG.info(String.format(Locale.ROOT, "task '%s': trained steps %d..%d in this process in %.1f s, last loss %.4f",
                     spec.task().name(), report.startStep(), spec.iterations(), report.seconds(), report.losses().loss()));
             return report;

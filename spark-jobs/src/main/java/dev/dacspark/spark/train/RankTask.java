@@ -63,6 +63,7 @@ public final class RankTask implements Serializable {
         }
         try (RingCollective ring = RingCollective.connect(rank, List.of(addresses), server, spec.checkpoints().timeoutMillis())) {
             return RankTraining.run(spec, ring, ctx.stageAttemptNumber(), lease.model(), lease.manager(), hadoop.value(), () -> {
+                ctx.killTaskIfInterrupted(); // a cancelled or failed stage: stop at this step, before the next checkpoint
                 if (rank == 0) {
                     steps.add(1);
                 }

@@ -10,5 +10,14 @@ public interface TaskBackend {
     void check(int world);
 
     /** Trains one task: its final step checkpoint is left in the spec's checkpoint folder; rank 0's report. */
-    RankTask.Report train(TrainTaskSpec spec);
+    default RankTask.Report train(TrainTaskSpec spec) {
+        return train(spec, () -> {});
+    }
+
+    /**
+     * {@link #train(TrainTaskSpec)} while {@code guard} lets it: the guard throws when the run may no longer be
+     * written (the job lost the run's lease), and the backend calls it before each attempt, before a retry, and,
+     * where the steps run in this JVM, after each step; its exception ends the training.
+     */
+    RankTask.Report train(TrainTaskSpec spec, Runnable guard);
 }

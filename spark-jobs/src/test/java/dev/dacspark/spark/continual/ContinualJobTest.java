@@ -32,6 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -199,9 +201,11 @@ class ContinualJobTest {
         // the first start runs in its own JVM (driver and two executors) and ends itself after committing task 2;
         // it reads S3 credentials from the environment (the AWS provider chain), so they must not reach its log
         Path conf = dir.resolve("killed.conf");
+        // a short lease: the halted start leaves its lease behind, which the resume takes over once it expired
         String s3Job = """
                 dac.job.s3 { endpoint = "%s", path-style-access = true,
                   credentials-provider = "com.amazonaws.auth.EnvironmentVariableCredentialsProvider" }
+                dac.job { lease-ttl = 20s, lease-renew = 2s }
                 """.formatted(s3.endpoint());
         Files.writeString(conf, runConfig("killed", s3Output(), s3Job));
         Path log = dir.resolve("killed.log");
@@ -224,7 +228,15 @@ class ContinualJobTest {
         assertEquals(2, before.methods.get("dac").tasks.size());
         assertFalse(before.complete);
 
-        // the same run again (without the hook): it resumes at task 3
+        // while the halted start's lease is live, a start is refused, naming that process
+        IllegalStateException busy = assertThrows(IllegalStateException.class,
+                () -> new ContinualJob(spark, config(runConfig("killed", s3Output(), s3Job))).run());
+        assertTrue(busy.getMessage().contains("is in use by another start of this run: host ")
+                && busy.getMessage().contains(", pid " + p.pid() + ", "), busy.getMessage());
+        RunLease.Holder left = RunLease.read(run + "/" + RunLease.FILE, hadoop);
+        Thread.sleep(Math.max(0, Duration.between(Instant.now(), left.expiry()).toMillis() + 200));
+
+        // the same run again (without the hook), after that lease expired: it takes the lease over and resumes at task 3
         Map<String, ContinualMetrics> resumed = new ContinualJob(spark, config(runConfig("killed", s3Output(), s3Job))).run();
         RunManifest after = RunManifest.JSON.convertValue(Storage.readJson(run + "/_manifest.json", hadoop), RunManifest.class);
         assertEquals(before.methods.get("dac").tasks, after.methods.get("dac").tasks.subList(0, 2), "tasks 1 and 2 are kept as committed");
@@ -352,6 +364,57 @@ class ContinualJobTest {
     }
 
     @Test
+    void aSecondStartOfARunFailsAtOnceNamingTheHolderAndLeavesTheRunFolderUntouched() throws Exception {
+        Path run = dir.resolve("busy-runs/busy");
+        String runUri = Storage.location(dir, "busy-runs/busy");
+        // the first start's folder: its live lease and a task file it is writing, which no manifest lists yet
+        Instant expiry = Instant.now().plus(Duration.ofMinutes(10));
+        RunLeaseTest.place(runUri, "first-host", 4242, "first-token", expiry);
+        Files.createDirectories(run.resolve("dac/task-01-colors"));
+        Files.writeString(run.resolve("dac/task-01-colors/merged-0123456789ab.safetensors"), "being written by the first start");
+        Map<String, String> before = contents(run);
+        int jobs = spark.sparkContext().statusTracker().getJobIdsForGroup(null).length;
+
+        JobConfig second = config(runConfig("busy", dir.resolve("busy-runs").toUri().toString(), ""));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> new ContinualJob(spark, second).run());
+        assertTrue(e.getMessage().contains("run folder " + runUri + " is in use by another start of this run: host first-host, "
+                + "pid 4242, started 2024-05-01T10:00:00Z, lease expires " + expiry), e.getMessage());
+        assertTrue(e.getMessage().contains("wait for that start to end; if that process is dead, start again after " + expiry),
+                e.getMessage());
+        assertEquals(before, contents(run), "the refused start changed the run folder");
+        assertEquals(jobs, spark.sparkContext().statusTracker().getJobIdsForGroup(null).length, "the refused start ran Spark jobs");
+    }
+
+    @Test
+    void aStartWhoseLeaseIsTakenOverStopsBeforeItsNextWrite() throws Exception {
+        String out = dir.resolve("taken-runs").toUri().toString();
+        JobConfig job = config(runConfig("taken", out, "dac.job { workers = 1, lease-ttl = 5s, lease-renew = 100ms }"));
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        String lease = job.runDir() + "/" + RunLease.FILE;
+        JobEvents takeover = new JobEvents() {
+            @Override
+            public void beforeMergedCheckpoint(String method, int task) {
+                // another start takes the run over (as after an expiry: delete, then create its own) while task 1 is merged
+                Storage.delete(lease, hadoop);
+                try {
+                    RunLeaseTest.place(job.runDir(), "usurper-host", 777, "usurper-token", Instant.now().plus(Duration.ofMinutes(10)));
+                    Thread.sleep(1000); // ten renewals: this start's renewer finds the other token
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        };
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> new ContinualJob(spark, job, new InProcessTrainer(hadoop), takeover).run());
+        assertTrue(e.getMessage().contains("this start lost the run's lease and stops writing: its lease was taken over by "
+                + "host usurper-host, pid 777"), e.getMessage());
+        assertEquals("usurper-token", RunLease.read(lease, hadoop).token(), "the new holder's lease stays");
+        Set<String> files = Storage.listFiles(job.runDir(), "", hadoop).keySet();
+        assertTrue(files.stream().noneMatch(f -> f.contains("/merged-")), "a merged checkpoint was written after the loss: " + files);
+        assertFalse(files.contains(RunStore.MANIFEST), "a commit was made after the loss: " + files);
+    }
+
+    @Test
     void badConfigsFailBeforeAnyTrainingNamingTheKeyOrPath() throws Exception {
         String out = dir.resolve("bad-runs").toUri().toString();
         assertRefused(runConfig("bad", out, "dac.job.wokers = 2"), "dac.job.wokers");
@@ -400,6 +463,17 @@ class ContinualJobTest {
             }
         }
         assertEquals(List.of(), unlisted, "files in the run folder that no manifest lists");
+    }
+
+    /** Every file under a folder (relative path -> text). */
+    private static Map<String, String> contents(Path folder) throws Exception {
+        Map<String, String> out = new java.util.TreeMap<>();
+        try (var files = Files.walk(folder)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                out.put(folder.relativize(f).toString(), Files.readString(f));
+            }
+        }
+        return out;
     }
 
     private static void copyTree(Path from, Path to) throws Exception {

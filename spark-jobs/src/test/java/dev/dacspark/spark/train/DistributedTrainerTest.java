@@ -180,6 +180,15 @@ class DistributedTrainerTest {
         }
     }
 
+    /** {@link Trace}, then a pause before each step, so that a test can act while a stage trains. */
+    record SlowTrace(String folder, long millis) implements FaultInjector {
+        @Override
+        public void beforeStep(int rank, int attempt, int step) throws Exception {
+            new Trace(folder).beforeStep(rank, attempt, step);
+            Thread.sleep(millis);
+        }
+    }
+
     /**
      * The single-process loop on the same two shards, batch 2b: parameters, counts and last losses.
      * With {@code maskGroups} = 2 each half batch takes its mask from its own votes (what the ranks do
@@ -313,6 +322,52 @@ class DistributedTrainerTest {
         assertEquals("task 'pets': step ~180 of 200 (20 this attempt, resumed after step 160; 2.00 it/s, ETA 10 s)",
                 DistributedTrainer.progressLine("pets", 160, 20, 200, 10.0));
         assertEquals("task 'pets': step ~0 of 200 (0 this attempt; 0.00 it/s)", DistributedTrainer.progressLine("pets", 0, 0, 200, 15.0));
+    }
+
+    @Test
+    void aStageCancelledFromOutsideStopsAtItsNextStepAndItsGuardEndsTheTraining() throws Exception {
+        String ckpt = dir.resolve("ckpt-cancel").toUri().toString();
+        Path trace = dir.resolve("trace-cancel");
+        int steps = 40;
+        java.util.concurrent.atomic.AtomicBoolean lost = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.ExecutorService driver = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            // what the job does: its Spark jobs carry a tag, and the guard fails once the run's lease is lost
+            java.util.concurrent.Future<RankTask.Report> training = driver.submit(() -> {
+                spark.sparkContext().addJobTag("cancel-test");
+                try {
+                    return new DistributedTrainer(spark, 3).train(spec(ckpt, steps).withFaults(new SlowTrace(trace.toString(), 250)),
+                            () -> {
+                                if (lost.get()) {
+                                    throw new IllegalStateException("the run was taken over");
+                                }
+                            });
+                } finally {
+                    spark.sparkContext().removeJobTag("cancel-test");
+                }
+            });
+            long deadline = System.nanoTime() + 180_000_000_000L;
+            while (!Files.exists(trace.resolve("0-1-2")) && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            int seen = lastTracedStep(trace);
+            lost.set(true);
+            spark.sparkContext().cancelJobsWithTag("cancel-test");
+            java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> training.get(120, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals("the run was taken over", e.getCause().getMessage(), "the guard ended the training, without a retry");
+            Thread.sleep(3000); // twelve steps' time: ranks that kept training would be seen
+            assertTrue(lastTracedStep(trace) <= seen + 2, "the ranks trained on after the cancel: steps " + seen + " -> "
+                    + lastTracedStep(trace));
+        } finally {
+            driver.shutdownNow();
+        }
+    }
+
+    private static int lastTracedStep(Path trace) throws java.io.IOException {
+        try (Stream<Path> files = Files.list(trace)) {
+            return files.mapToInt(f -> Integer.parseInt(f.getFileName().toString().split("-")[2])).max().orElse(-1);
+        }
     }
 
     @Test
