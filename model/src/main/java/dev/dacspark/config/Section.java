@@ -105,6 +105,10 @@ public final class Section {
         return get(k, Config::getDouble);
     }
 
+    public boolean bool(String k) {
+        return get(k, Config::getBoolean);
+    }
+
     public Duration duration(String k) {
         return get(k, Config::getDuration);
     }

@@ -90,7 +90,7 @@ class SettingsTest {
     void rangeErrorsNameTheKey(@TempDir Path dir) throws Exception {
         String task = "tasks = [ { name = a, source { type = image-folder, root = a }, templates = [\"{}\"]";
         assertRefused(dir, "dac.prep { output = x, resolution = 224,\n  train-short-side = 200, " + task + " } ] }\n",
-                PrepConfig::read, "range.conf: 2: dac.prep.train-short-side must be >= resolution = 224, got 200");
+                PrepConfig::read, "range.conf: 2: dac.prep.train-short-side must be >= dac.prep.resolution = 224, got 200");
         assertRefused(dir, "dac.prep { output = x, resolution = 0, " + task + " } ] }\n", PrepConfig::read,
                 "range.conf: 1: dac.prep.resolution must be positive, got 0");
         assertRefused(dir, "dac.prep { output = x, max-bad-fraction = 2, " + task + " } ] }\n", PrepConfig::read,

@@ -2,7 +2,6 @@ package dev.dacspark.spark.data;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.Row;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -106,14 +105,14 @@ final class ClassNames {
      * Index labels of a manifest whose image paths sit in one folder per label that the names
      * name: each label's folder must be its own name's, or the labels and the names disagree.
      */
-    static void checkIndexLabels(List<Row> entries, List<String> names, String where) {
+    static void checkIndexLabels(List<ManifestRows.Entry> entries, List<String> names, String where) {
         Map<Integer, Set<String>> folders = new TreeMap<>();
-        for (Row r : entries) {
-            if (r.isNullAt(0) || r.isNullAt(1)) {
+        for (ManifestRows.Entry e : entries) {
+            if (e.path() == null || e.label() == null) {
                 continue;
             }
-            String[] parts = r.getString(0).split("/");
-            folders.computeIfAbsent(Integer.valueOf(r.getString(1)), k -> new TreeSet<>())
+            String[] parts = e.path().split("/");
+            folders.computeIfAbsent(Integer.valueOf(e.label()), k -> new TreeSet<>())
                     .add(parts.length >= 2 ? parts[parts.length - 2] : "");
         }
         Set<String> known = new HashSet<>();

@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -55,13 +54,13 @@ public final class DatasetFolder {
         return root;
     }
 
-    /** The URI of a path relative to the root. */
+    /** The URI of a path relative to the root, escaped (a name may hold ' ', '#', '%' or ':'). */
     public String uri(String rel) {
-        return rel.isEmpty() ? root : root + "/" + rel;
+        return rel.isEmpty() ? root : path(rel).toUri().toString();
     }
 
     private Path path(String rel) {
-        return rel.isEmpty() ? rootPath : new Path(rootPath, rel);
+        return rel.isEmpty() ? rootPath : new Path(rootPath, new Path(null, null, rel));
     }
 
     private FileSystem fs() throws IOException {
@@ -145,53 +144,58 @@ public final class DatasetFolder {
         }
     }
 
-    /**
-     * The files below a directory. On the local file system {@code listFiles(dir, true)} costs a forked
-     * {@code ls} per file (its LocatedFileStatus reads each file's permissions through a subprocess
-     * without Hadoop's native library: 24 s for 3,000 files here), so it is walked with listStatus;
-     * object stores list a whole tree in a few paged requests.
-     */
-    private static List<Path> listRecursively(FileSystem fs, Path dir) throws IOException {
-        List<Path> files = new ArrayList<>();
-        if (!(fs instanceof LocalFileSystem)) {
-            RemoteIterator<LocatedFileStatus> it = fs.listFiles(dir, true);
-            while (it.hasNext()) {
-                files.add(it.next().getPath());
-            }
-            return files;
-        }
-        ArrayDeque<Path> pending = new ArrayDeque<>(List.of(dir));
-        while (!pending.isEmpty()) {
-            for (FileStatus st : fs.listStatus(pending.pop())) {
-                if (st.isFile()) {
-                    files.add(st.getPath());
-                } else {
-                    pending.push(st.getPath());
-                }
-            }
-        }
-        return files;
-    }
+    /** A file met by {@link #walk}: its path relative to the root and, when that path cannot read it, why (else null). */
+    public record Walked(String rel, String problem) {}
 
-    /** Every file below a directory (recursive), as paths relative to the root, sorted. */
-    public List<String> files(String relDir) {
+    /**
+     * Every file below a directory (recursive), as paths relative to the root, sorted, each with the reason it cannot
+     * be read when it cannot. Hadoop's local listing leaves out, without a word, what it cannot stat under the name
+     * it decoded, and costs a forked {@code ls} per file in {@code listFiles(dir, true)} (24 s for 3,000 files); so
+     * the local file system is walked with java.nio as {@code os.walk(followlinks=True)} walks it (ImageFolder's
+     * walk): links are followed, and a dangling link, a link that cannot be followed (a loop), a link to a folder
+     * above it, a folder that cannot be listed, a pipe or device, and a name not valid in the JVM's file-name
+     * encoding come back with their problem. Object stores and HDFS list a whole tree in a few paged requests.
+     */
+    public List<Walked> walk(String relDir) {
         try {
             FileSystem fs = fs();
             Path dir = path(relDir);
             if (!fs.getFileStatus(dir).isDirectory()) {
                 throw new IllegalArgumentException(uri(relDir) + " is not a directory");
             }
-            String rootString = fs.getFileStatus(rootPath).getPath().toUri().getPath().replaceAll("/+$", "");
-            List<String> files = new ArrayList<>();
-            for (Path p : listRecursively(fs, dir)) {
-                files.add(p.toUri().getPath().substring(rootString.length()).replaceFirst("^/", ""));
-            }
-            files.sort(PYTHON_ORDER);
-            return files;
+            List<Walked> files = fs instanceof LocalFileSystem local ? LocalWalk.walk(local.pathToFile(rootPath).toPath(),
+                    local.pathToFile(dir).toPath()) : remoteWalk(fs, dir);
+            List<Walked> sorted = new ArrayList<>(files);
+            sorted.sort(Comparator.comparing(Walked::rel, PYTHON_ORDER));
+            return sorted;
         } catch (FileNotFoundException e) {
             throw new IllegalArgumentException(uri(relDir) + " does not exist", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + uri(relDir) + ": " + e.getMessage(), e);
         }
+    }
+
+    private List<Walked> remoteWalk(FileSystem fs, Path dir) throws IOException {
+        String rootString = fs.getFileStatus(rootPath).getPath().toUri().getPath().replaceAll("/+$", "");
+        List<Walked> files = new ArrayList<>();
+        RemoteIterator<LocatedFileStatus> it = fs.listFiles(dir, true);
+        while (it.hasNext()) {
+            files.add(new Walked(it.next().getPath().toUri().getPath().substring(rootString.length()).replaceFirst("^/", ""), null));
+        }
+        return files;
+    }
+
+    /**
+     * Every file below a directory (recursive), as paths relative to the root, sorted; a file that cannot be read by
+     * its path ({@link #walk}) fails naming it.
+     */
+    public List<String> files(String relDir) {
+        List<Walked> walked = walk(relDir);
+        List<String> problems = walked.stream().filter(w -> w.problem() != null).map(w -> uri(w.rel()) + ": " + w.problem()).toList();
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(problems.size() + " file(s) under " + uri(relDir) + " cannot be read: "
+                    + String.join("; ", problems.subList(0, Math.min(5, problems.size()))));
+        }
+        return walked.stream().map(Walked::rel).toList();
     }
 }

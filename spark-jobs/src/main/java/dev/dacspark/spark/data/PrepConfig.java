@@ -21,7 +21,7 @@ import java.util.TreeSet;
  * file://) are taken as they are.
  */
 public record PrepConfig(String output, long seed, int workers, int resolution, int trainShortSide, double maxBadFraction,
-        long maxPixels, int progressIntervalSeconds, List<TaskSource> tasks) implements Serializable {
+        long maxPixels, boolean allowEmptyClasses, int progressIntervalSeconds, List<TaskSource> tasks) implements Serializable {
 
     /** Where a task's images come from. */
     public sealed interface Source extends Serializable permits ImageFolder, Manifest, Idx, Mtil {}
@@ -60,7 +60,7 @@ public record PrepConfig(String output, long seed, int workers, int resolution, 
     /** The same settings writing elsewhere. */
     public PrepConfig withOutput(String uri) {
         return new PrepConfig(Storage.location(null, uri), seed, workers, resolution, trainShortSide, maxBadFraction, maxPixels,
-                progressIntervalSeconds, tasks);
+                allowEmptyClasses, progressIntervalSeconds, tasks);
     }
 
     private static final Map<String, Set<String>> SOURCE_KEYS = Map.of(
@@ -98,8 +98,9 @@ public record PrepConfig(String output, long seed, int workers, int resolution, 
         int resolution = c.positiveInt("resolution");
         int trainShortSide = c.intValue("train-short-side");
         return new PrepConfig(Storage.location(c.base(), output), c.longValue("seed"), c.positiveInt("workers"), resolution,
-                c.check("train-short-side", trainShortSide, trainShortSide >= resolution, ">= resolution = " + resolution),
-                c.fraction("max-bad-fraction"), c.positiveLong("max-pixels"), c.positiveInt("progress-interval"), List.copyOf(tasks));
+                c.check("train-short-side", trainShortSide, trainShortSide >= resolution, ">= " + c.key("resolution") + " = " + resolution),
+                c.fraction("max-bad-fraction"), c.positiveLong("max-pixels"), c.bool("allow-empty-classes"), c.positiveInt("progress-interval"),
+                List.copyOf(tasks));
     }
 
     private static TaskSource task(Section t) {

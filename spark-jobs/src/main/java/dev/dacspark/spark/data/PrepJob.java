@@ -27,7 +27,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.function.Supplier;
 
 import static org.apache.spark.sql.functions.array;
@@ -107,10 +106,12 @@ public final class PrepJob {
         spark.sparkContext().setJobDescription("prep " + task.name() + ": list source");
         long t0 = System.nanoTime();
         Sources.Listing listing = phase(task.name(), "list", () -> Sources.list(spark, task, hadoop));
-        long listed = listing.count(); // listed on the driver: no Spark job to count them
+        long listed = listing.account().records(); // listed on the driver: no Spark job to count them
         LOG.info("prep '{}': listed {} records, {} classes", task.name(), listed, listing.classNames().size());
+        logSkipped(task.name(), listing.account());
         if (listed == 0) {
-            throw new IllegalArgumentException("task '" + task.name() + "': the source holds no records");
+            throw new IllegalArgumentException("task '" + task.name() + "': the source holds no records" + (listing.account().skipped().isEmpty()
+                    ? "" : " (skipped: " + listing.account().skipped() + ", e.g. " + listing.account().examples() + ")"));
         }
 
         LongAccumulator processed = spark.sparkContext().longAccumulator("prep " + task.name() + " processed");
@@ -132,30 +133,26 @@ public final class PrepJob {
                         .agg(count(lit(1)), bit_xor(col("content_hash"))).collectAsList();
             }
         });
-        Counts counts = new Counts(groups, listing.classNames().size());
+        TaskCounts counts = new TaskCounts(groups, listing.classNames().size());
+        listing.account().check(task.name(), counts.good, counts.bad);
         Dataset<Row> good = all.filter(col("reason").isNull());
         Dataset<Row> bad = all.filter(col("reason").isNotNull());
-        long badCount = counts.bad;
-        long goodCount = listed - badCount;
         double seconds = (System.nanoTime() - t0) / 1e9;
         LOG.info(String.format(Locale.ROOT, "prep '%s': decoded %d, quarantined %d in %.1f s (%.0f records/s)", task.name(),
-                goodCount, badCount, seconds, listed / seconds));
+                counts.good, counts.bad, seconds, listed / seconds));
 
         spark.sparkContext().setJobDescription("prep " + task.name() + ": quarantine");
         phase(task.name(), "write quarantine", () -> bad.select("id", "source", "split", "reason").coalesce(1).sortWithinPartitions("id")
                 .write().mode(SaveMode.Overwrite).parquet(out + "/quarantine"));
         try {
-            if (goodCount == 0) {
-                throw new IllegalArgumentException("task '" + task.name() + "': no usable data (" + listed
-                        + " records, all quarantined; " + commonReasons(bad) + "; see " + out + "/quarantine)");
+            checkUsable(task, counts, listed, bad, out);
+            List<TaskCounts.Gap> gaps = checkClasses(task, listing.classNames(), counts, out);
+            List<TaskCounts.Shortfall> shortOfShots = counts.shortOf(task.shots(), listing.classNames());
+            if (!shortOfShots.isEmpty()) {
+                LOG.warn("prep '{}': shots = {}, but {} class(es) have fewer training images, and few-shot takes all of theirs: {}", task.name(),
+                        task.shots(), shortOfShots.size(), TaskCounts.some(shortOfShots));
             }
-            double fraction = (double) badCount / listed;
-            if (fraction > config.maxBadFraction()) {
-                throw new IllegalArgumentException(String.format(Locale.ROOT,
-                        "task '%s': %d of %d records (%.2f%%) are bad, above dac.prep.max-bad-fraction = %.2f%%; %s; all reasons are in %s/quarantine",
-                        task.name(), badCount, listed, 100 * fraction, 100 * config.maxBadFraction(), commonReasons(bad), out));
-            }
-            Dataset<Row> withShards = phase(task.name(), "class ranks", () -> withClassRank(good, goodCount));
+            Dataset<Row> withShards = phase(task.name(), "class ranks", () -> withClassRank(good, counts.good));
             for (String split : List.of("train", "test")) {
                 writeSplit(withShards.filter(col("split").equalTo(split)), out + "/" + split, task.name(), split);
             }
@@ -163,12 +160,53 @@ public final class PrepJob {
                 writeSplit(withShards.filter(col("split").equalTo("train").and(col("class_rank").leq(task.shots()))),
                         out + "/fewshot", task.name(), "fewshot");
             }
-            Map<String, Object> meta = phase(task.name(), "metadata", () -> metadata(task, listing, counts, listed, hadoop, out));
+            Map<String, Object> meta = phase(task.name(), "metadata", () -> metadata(task, listing, counts, gaps, shortOfShots, hadoop, out));
             Storage.writeJson(out + "/" + TASK_METADATA, meta, hadoop);
             return meta;
         } finally {
             all.unpersist();
         }
+    }
+
+    /** Logs what the listing skipped, by reason with examples (_task.json records the same). */
+    private static void logSkipped(String task, FileAccount account) {
+        if (!account.skipped().isEmpty()) {
+            LOG.warn("prep '{}': skipped {} of {} listed file(s), by reason: {}; e.g. {}", task, account.skippedCount(), account.listed(),
+                    account.skipped(), account.examples());
+        }
+    }
+
+    /** Fails a task with no good record, or with more bad ones than max-bad-fraction allows (the quarantine is written). */
+    private void checkUsable(PrepConfig.TaskSource task, TaskCounts counts, long listed, Dataset<Row> bad, String out) {
+        if (counts.good == 0) {
+            throw new IllegalArgumentException("task '" + task.name() + "': no usable data (" + listed
+                    + " records, all quarantined; " + commonReasons(bad) + "; see " + out + "/quarantine)");
+        }
+        double fraction = (double) counts.bad / listed;
+        if (fraction > config.maxBadFraction()) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                    "task '%s': %d of %d records (%.2f%%) are bad, above dac.prep.max-bad-fraction = %.2f%%; %s; all reasons are in %s/quarantine",
+                    task.name(), counts.bad, listed, 100 * fraction, 100 * config.maxBadFraction(), commonReasons(bad), out));
+        }
+    }
+
+    /**
+     * The classes without images in a split: an error (as ImageFolder refuses a class without images), or, under
+     * dac.prep.allow-empty-classes, a warning and _task.json's empty_classes.
+     */
+    private List<TaskCounts.Gap> checkClasses(PrepConfig.TaskSource task, List<String> classNames, TaskCounts counts, String out) {
+        List<TaskCounts.Gap> gaps = counts.gaps(classNames);
+        if (gaps.isEmpty()) {
+            return gaps;
+        }
+        String which = gaps.size() + " of " + classNames.size() + " class(es) lack images in a split: " + TaskCounts.some(gaps)
+                + (counts.bad > 0 ? " (" + counts.bad + " record(s) quarantined: " + out + "/quarantine)" : "");
+        if (!config.allowEmptyClasses()) {
+            throw new IllegalArgumentException("task '" + task.name() + "': " + which + ". Add images, or set dac.prep.allow-empty-classes = true "
+                    + "to prepare the task anyway (_task.json's empty_classes then lists them)");
+        }
+        LOG.warn("prep '{}': {} (dac.prep.allow-empty-classes = true)", task.name(), which);
+        return gaps;
     }
 
     /** Rows of the decode stage: 4 tasks per core, at most 10,000 records a task, never an empty task. */
@@ -184,9 +222,9 @@ public final class PrepJob {
      * The good records with class_rank: their place within (split, label) ordered by (shard_key, id), which the
      * shards and the few-shot split follow. Ranked on the key columns alone, collected and broadcast back, so that
      * the images are not shuffled and sorted by class (one partition per class: a single-class task sorted every
-     * image in one task) on top of the shuffle by shard that the writes need. A key (split, label, shard_key, id)
-     * repeated (a manifest listing a file twice: identical records) would multiply in that join, so such a task,
-     * and one too large to collect, takes the window over the whole records instead.
+     * image in one task) on top of the shuffle by shard that the writes need. A task too large to collect takes the
+     * window over the whole records instead. Ids are unique within a task (a manifest naming a file twice is refused),
+     * so a repeated key, which would multiply rows in the join, is a bug in prep and fails the job.
      */
     private Dataset<Row> withClassRank(Dataset<Row> good, long goodCount) {
         WindowSpec byClass = Window.partitionBy("split", "label").orderBy("shard_key", "id");
@@ -195,35 +233,15 @@ public final class PrepJob {
             Dataset<Row> ranks = good.select(key[0], key[1], key[2], key[3]).withColumn("class_rank", row_number().over(byClass));
             List<Row> ranked = ranks.collectAsList();
             Set<List<Object>> keys = new HashSet<>();
-            boolean repeated = false;
             for (Row r : ranked) {
-                repeated |= !keys.add(List.of(r.getString(0), r.getInt(1), r.getString(3)));
+                if (!keys.add(List.of(r.getString(0), r.getInt(1), r.getString(3)))) {
+                    throw new IllegalStateException("prep: the record id '" + r.getString(3) + "' is listed twice in split " + r.getString(0)
+                            + " (a bug in prep: ids are unique within a task)");
+                }
             }
-            if (!repeated) {
-                return good.join(broadcast(spark.createDataFrame(ranked, ranks.schema())), key);
-            }
+            return good.join(broadcast(spark.createDataFrame(ranked, ranks.schema())), key);
         }
         return good.withColumn("class_rank", row_number().over(byClass));
-    }
-
-    /** What the decode job counted: good records per split and label, bad records, the content hash of the good ones. */
-    private static final class Counts {
-        final Map<String, long[]> perClass = new TreeMap<>();
-        long bad;
-        long good;
-        long hash;
-
-        Counts(List<Row> groups, int classes) {
-            for (Row r : groups) { // split, label, good, count, xor of content hashes
-                if (!r.getBoolean(2)) {
-                    bad += r.getLong(3);
-                    continue;
-                }
-                perClass.computeIfAbsent(r.getString(0), s -> new long[classes])[r.getInt(1)] = r.getLong(3);
-                good += r.getLong(3);
-                hash ^= r.isNullAt(4) ? 0L : r.getLong(4);
-            }
-        }
     }
 
     /** The three most frequent quarantine reasons with counts (paths stripped so that alike reasons group). */
@@ -272,36 +290,30 @@ public final class PrepJob {
         return element_at(array(keys), shard.plus(1));
     }
 
-    private Map<String, Object> metadata(PrepConfig.TaskSource task, Sources.Listing listing, Counts counted, long listed,
-            Configuration hadoop, String out) {
-        List<String> classNames = listing.classNames();
+    private Map<String, Object> metadata(PrepConfig.TaskSource task, Sources.Listing listing, TaskCounts counted, List<TaskCounts.Gap> gaps,
+            List<TaskCounts.Shortfall> shortOfShots, Configuration hadoop, String out) {
         spark.sparkContext().setJobDescription("prep " + task.name() + ": file listing");
-        Map<String, long[]> perClass = counted.perClass;
-        List<String> empty = new ArrayList<>();
-        long[] train = perClass.getOrDefault("train", new long[classNames.size()]);
-        for (int i = 0; i < classNames.size(); i++) {
-            if (train[i] == 0) {
-                empty.add(classNames.get(i));
-            }
-        }
-        if (!empty.isEmpty()) {
-            LOG.warn("prep '{}': {} class(es) have no training images: {}", task.name(), empty.size(), empty);
-        }
+        FileAccount account = listing.account();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", task.name());
-        m.put("classnames", classNames);
+        m.put("classnames", listing.classNames());
         m.put("labels", listing.labels());
         m.put("templates", task.templates());
         Map<String, List<Long>> counts = new LinkedHashMap<>();
-        perClass.forEach((split, c) -> counts.put(split, java.util.Arrays.stream(c).boxed().toList()));
+        counted.perClass.forEach((split, c) -> counts.put(split, java.util.Arrays.stream(c).boxed().toList()));
         if (task.shots() > 0) {
-            counts.put("fewshot", java.util.Arrays.stream(train).map(n -> Math.min(n, task.shots())).boxed().toList());
+            counts.put("fewshot", java.util.Arrays.stream(counted.perClass.get("train")).map(n -> Math.min(n, task.shots())).boxed().toList());
         }
         m.put("counts", counts);
-        m.put("empty_classes", empty);
-        m.put("records", listed);
+        m.put("empty_classes", gaps.stream().map(TaskCounts.Gap::json).toList());
+        m.put("listed", account.listed());
+        m.put("records", account.records());
+        m.put("prepared", counted.good);
         m.put("quarantined", counted.bad);
+        m.put("skipped", account.skipped());
+        m.put("skipped_examples", account.examples());
         m.put("shots", task.shots());
+        m.put("fewshot_short_classes", shortOfShots.stream().map(TaskCounts.Shortfall::json).toList());
         m.put("split", listing.splitRule());
         if (listing.official() != null) {
             m.put("official_counts", listing.official());

@@ -30,8 +30,8 @@ import java.util.Map;
 /**
  * The executor side of the prep job: for each raw record, resolve its label, read its bytes,
  * decode, assign its split, transform (test: resize and centre crop to the resolution; train:
- * shrink the shorter side), encode PNG. A record that fails any step comes out with a reason
- * instead of an image, to be quarantined; nothing is dropped silently.
+ * shrink the shorter side), encode PNG. A record that fails any step, or that the listing could not
+ * make readable, comes out with a reason instead of an image, to be quarantined; nothing is dropped silently.
  */
 final class RecordProcessor implements MapPartitionsFunction<Row, Row> {
     /** Raw records, as the driver lists them. */
@@ -44,7 +44,18 @@ final class RecordProcessor implements MapPartitionsFunction<Row, Row> {
             .add("channels", DataTypes.IntegerType, true)   // of inline pixels: 1 (grey) or 3 (RGB)
             .add("label", DataTypes.IntegerType, true)      // label index, or null to resolve from class
             .add("class", DataTypes.StringType, true)       // class name (manifests with named labels)
-            .add("split", DataTypes.StringType, true);      // official split, or null
+            .add("split", DataTypes.StringType, true)       // official split, or null
+            .add("problem", DataTypes.StringType, true);    // why the listing could not make a readable record, or null
+
+    /**
+     * A raw record: an id, a file URI or inline 8-bit pixels (interleaved, 1 or 3 channels), a label index or a class
+     * name to resolve, an official split or null, and the listing's problem with it (a quarantine reason) or null.
+     */
+    static Row raw(String id, String path, byte[] pixels, int width, int height, int channels, Integer label, String className,
+            String split, String problem) {
+        return RowFactory.create(id, path, pixels, pixels == null ? null : width, pixels == null ? null : height,
+                pixels == null ? null : channels, label, className, split, problem);
+    }
 
     /** Processed records: an image, or a reason for quarantine. */
     static final StructType PROCESSED = new StructType()
@@ -116,6 +127,9 @@ final class RecordProcessor implements MapPartitionsFunction<Row, Row> {
         String source = path != null ? path : id;
         long shardKey = Seeds.mix(seed, Seeds.of(task), Seeds.of(id), 1);
         String split = r.isNullAt(8) ? null : r.getString(8);
+        if (!r.isNullAt(9)) {
+            return bad(id, split, shardKey, source, r.getString(9));
+        }
         Integer label = r.isNullAt(6) ? null : r.getInt(6);
         String className = r.isNullAt(7) ? null : r.getString(7);
         if (label == null && className != null) {

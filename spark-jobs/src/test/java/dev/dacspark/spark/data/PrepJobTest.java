@@ -51,6 +51,10 @@ class PrepJobTest {
         return PrepFixtures.config(data, out, seed, tasks);
     }
 
+    static PrepConfig config(Path out, long seed, String tasks, String settings) {
+        return PrepFixtures.config(data, out, seed, tasks, settings);
+    }
+
     static List<Row> rows(Path dir) {
         return spark.read().parquet(dir.toString()).collectAsList();
     }
@@ -103,10 +107,32 @@ class PrepJobTest {
         assertEquals("[3,3]", meta.get("counts").get("test").toString());
         assertEquals("[2,2]", meta.get("counts").get("fewshot").toString());
         assertEquals(tree.bad().size(), meta.get("quarantined").asInt());
+        assertAccounted(tree, meta);
         JsonNode manifest = new ObjectMapper().readTree(out.resolve(PrepJob.MANIFEST).toFile());
         assertTrue(manifest.get("tasks").has("pets"));
         manifest.get("tasks").get("pets").get("files").fields().forEachRemaining(e ->
                 assertTrue(Files.exists(out.resolve("pets").resolve(e.getKey())), e.getKey()));
+    }
+
+    /**
+     * _task.json accounts for every file of the tree: listed = prepared + quarantined + skipped, each skip reason with
+     * its count and its files as examples.
+     */
+    static void assertAccounted(PrepFixtures.Tree tree, JsonNode meta) {
+        long skipped = tree.skipped().values().stream().mapToLong(Set::size).sum();
+        assertEquals(tree.good().size() + tree.bad().size() + skipped, meta.get("listed").asLong(), meta.toString());
+        assertEquals(tree.good().size(), meta.get("prepared").asInt());
+        assertEquals(tree.good().size() + tree.bad().size(), meta.get("records").asInt());
+        Map<String, Integer> counts = new java.util.TreeMap<>();
+        meta.get("skipped").fields().forEachRemaining(e -> counts.put(e.getKey(), e.getValue().asInt()));
+        Map<String, Integer> expected = new java.util.TreeMap<>();
+        tree.skipped().forEach((reason, files) -> expected.put(reason, files.size()));
+        assertEquals(expected, counts);
+        tree.skipped().forEach((reason, files) -> {
+            Set<String> examples = new java.util.TreeSet<>();
+            meta.get("skipped_examples").get(reason).forEach(n -> examples.add(n.asText()));
+            assertEquals(files, examples, reason);
+        });
     }
 
     @Test
@@ -154,24 +180,25 @@ class PrepJobTest {
             csv.append("folder/").append(rel).append(',').append(p[1]).append(',').append(p[0]).append('\n');
             jsonl.append(String.format("{\"path\": \"folder/%s\", \"label\": \"%s\", \"split\": \"%s\"}%n", rel, p[1], p[0]));
         }
-        csv.append("folder/train/cat/0.png,zebra,train\n");           // unknown label
+        csv.append("folder/train/cat/huge.png,zebra,train\n");        // unknown label
         csv.append("folder/train/cat/missing.png,cat,train\n");       // unreadable path
-        jsonl.append("{\"path\": \"folder/train/cat/0.png\", \"label\": \"zebra\", \"split\": \"train\"}\n");
+        jsonl.append("{\"path\": \"folder/train/cat/huge.png\", \"label\": \"zebra\", \"split\": \"train\"}\n");
         jsonl.append("{\"path\": \"folder/train/cat/missing.png\", \"label\": \"cat\", \"split\": \"train\"}\n");
         Files.writeString(data.resolve("manifest.csv"), csv);
         Files.writeString(data.resolve("manifest.jsonl"), jsonl);
         spark.read().option("header", "true").csv(data.resolve("manifest.csv").toString()).coalesce(1)
                 .write().mode("overwrite").parquet(data.resolve("manifest.parquet").toString());
-        String tasks = "";
-        for (String f : List.of("csv", "jsonl", "parquet")) {
-            tasks += "{ name = m-" + f + ", source { type = manifest, path = \"manifest." + f + "\", format = " + f
-                    + " }, classnames = [cat, dog, bird], templates = [\"{}\"] }\n";
-        }
-        new PrepJob(spark, config(out, 42, tasks)).run();
+        String tasks = Stream.of("csv", "jsonl", "parquet").map(f -> "{ name = m-" + f + ", source { type = manifest, path = \"manifest." + f
+                + "\", format = " + f + " }, classnames = [cat, dog, bird], templates = [\"{}\"] }\n").collect(Collectors.joining());
+        IllegalArgumentException empty = assertThrows(IllegalArgumentException.class, () -> new PrepJob(spark, config(out, 42, tasks)).run());
+        assertTrue(empty.getMessage().contains("task 'm-csv': 1 of 3 class(es) lack images in a split: 'bird' (label 2) has no train and no test "
+                + "images (2 record(s) quarantined") && empty.getMessage().contains("dac.prep.allow-empty-classes = true"), empty.getMessage());
+        new PrepJob(spark, config(out, 42, tasks, "allow-empty-classes = true")).run();
         String hash = null;
         for (String f : List.of("csv", "jsonl", "parquet")) {
             JsonNode meta = new ObjectMapper().readTree(out.resolve("m-" + f).resolve("_task.json").toFile());
-            assertEquals("[\"bird\"]", meta.get("empty_classes").toString(), f);
+            assertEquals("[{\"label\":2,\"name\":\"bird\",\"splits\":[\"train\",\"test\"]}]", meta.get("empty_classes").toString(), f);
+            assertEquals(tree.good().size() + 2, meta.get("listed").asInt(), f + ": every row listed");
             assertEquals(2, meta.get("quarantined").asInt(), f);
             hash = hash == null ? meta.get("content_hash").asText() : hash;
             assertEquals(hash, meta.get("content_hash").asText(), f + ": same records, same content");
@@ -189,7 +216,8 @@ class PrepJobTest {
                 "{ name = gone, source { type = image-folder, root = nowhere }, templates = [\"{}\"] }")).run());
         assertTrue(e.getMessage().contains("task 'gone': image-folder root") && e.getMessage().contains("nowhere"), e.getMessage());
 
-        PrepConfig strict = new PrepConfig(out.toUri().toString(), 1, 2, 32, 40, 0.01, 100000, 10, config(out, 1, PrepFixtures.FOLDER_TASK).tasks());
+        PrepConfig strict = new PrepConfig(out.toUri().toString(), 1, 2, 32, 40, 0.01, 100000, false, 10,
+                config(out, 1, PrepFixtures.FOLDER_TASK).tasks());
         e = assertThrows(IllegalArgumentException.class, () -> new PrepJob(spark, strict).run());
         assertTrue(e.getMessage().contains("task 'pets': 5 of 23 records") && e.getMessage().contains("max-bad-fraction"), e.getMessage());
         assertTrue(Files.exists(out.resolve("pets/quarantine")), "the quarantine is written before failing");
@@ -212,6 +240,85 @@ class PrepJobTest {
         assertTrue(e.getMessage().contains("unknown task key 'shotz'"), e.getMessage());
     }
 
+    @Test
+    void everyOddFileIsARecordAQuarantinedRecordOrASkippedFileWithItsReason(@TempDir Path dir) throws Exception {
+        PrepFixtures.Tree odd = PrepFixtures.oddTree(dir.resolve("odd"));
+        String task = "{ name = odd, source { type = image-folder, root = \"" + odd.root().toUri() + "\" }, templates = [\"{}\"], shots = 3 }";
+        // by default a class folder without images, or a class missing from a split, fails the task, naming class and split
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new PrepJob(spark, config(dir.resolve("strict"), 1, task)).run());
+        assertTrue(e.getMessage().contains("task 'odd': 2 of 4 class(es) lack images in a split: 'empty' (label 2) has no train and no test "
+                + "images; 'owl' (label 3) has no test images (4 record(s) quarantined"), e.getMessage());
+
+        Path out = dir.resolve("out");
+        new PrepJob(spark, config(out, 1, task, "allow-empty-classes = true")).run();
+        Map<String, String> written = new HashMap<>();
+        for (String split : List.of("train", "test")) {
+            rows(out.resolve("odd").resolve(split)).forEach(r -> written.put(r.getAs("id"), split));
+        }
+        assertEquals(odd.good(), written.keySet(), "the images, the nested one, the symlinked one and the one with ' #%' in its name");
+        Map<String, String> reasons = rows(out.resolve("odd/quarantine")).stream()
+                .collect(Collectors.toMap(r -> r.getAs("id"), r -> r.getAs("reason")));
+        assertEquals(odd.bad().keySet(), reasons.keySet());
+        odd.bad().forEach((id, fragment) -> assertTrue(reasons.get(id).contains(fragment), id + ": " + reasons.get(id)));
+        JsonNode meta = new ObjectMapper().readTree(out.resolve("odd/_task.json").toFile());
+        assertAccounted(odd, meta);
+        assertEquals("[\"cat\",\"dog\",\"empty\",\"owl\"]", meta.get("classnames").toString());
+        assertEquals("[6,3,0,2]", meta.get("counts").get("train").toString());
+        assertEquals("[2,2,0,0]", meta.get("counts").get("test").toString());
+        assertEquals("[{\"label\":2,\"name\":\"empty\",\"splits\":[\"train\",\"test\"]},{\"label\":3,\"name\":\"owl\",\"splits\":[\"test\"]}]",
+                meta.get("empty_classes").toString());
+        assertEquals("[{\"label\":2,\"name\":\"empty\",\"train\":0},{\"label\":3,\"name\":\"owl\",\"train\":2}]",
+                meta.get("fewshot_short_classes").toString(), "3-shot takes all of a class with fewer, and says so");
+        assertEquals("[3,3,0,2]", meta.get("counts").get("fewshot").toString());
+    }
+
+    @Test
+    void anImageFolderRootWithSplitAndClassFoldersIsRefusedNamingThem(@TempDir Path dir) throws IOException {
+        for (String rel : List.of("train/cat/0.png", "test/cat/0.png", "cat/0.png")) {
+            PrepFixtures.write(dir.resolve("mixed").resolve(rel), PrepFixtures.image(20, 20, java.awt.Color.RED, "png"));
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new PrepJob(spark, config(dir.resolve("out"), 1,
+                "{ name = mixed, source { type = image-folder, root = \"" + dir.resolve("mixed").toUri() + "\" }, templates = [\"{}\"] }")).run());
+        assertTrue(e.getMessage().contains("task 'mixed'") && e.getMessage().contains("the root's folders are [cat, test, train]"), e.getMessage());
+    }
+
+    @Test
+    void manifestsNamingAFileTwiceAndMalformedLinesAreRefusedWithTheirRows(@TempDir Path dir) throws IOException {
+        Path root = data.resolve("folder").toAbsolutePath();
+        Path dups = Files.writeString(dir.resolve("dups.csv"), String.join("\n", "path,label,split",
+                root + "/train/cat/0.png,cat,train",
+                root + "/test/cat/0.png,cat,test",
+                root + "/train/cat/1.png,cat,train",
+                root + "/./train/dog/../cat/1.png,cat,test",
+                root + "/train/dog/0.jpg,dog,train",
+                "file:" + root + "/train/dog/0.jpg,cat,train") + "\n");
+        String manifest = "{ name = m, source { type = manifest, path = \"%s\" }, templates = [\"{}\"] }";
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new PrepJob(spark, config(dir.resolve("out"), 1, manifest.formatted(dups.toUri()))).run());
+        String m = e.getMessage();
+        assertTrue(m.contains("manifest " + dups.toUri() + " names 2 file(s) more than once"), m);
+        assertTrue(m.contains("\n  file:" + root + "/train/cat/1.png: " + dups.toUri() + ":4 (") && m.contains(dups.toUri() + ":5 ("), m);
+        assertTrue(m.contains("label cat, split test)"), "a file in train and test: " + m);
+        assertTrue(m.contains("\n  file:" + root + "/train/dog/0.jpg: " + dups.toUri() + ":6 (") && m.contains(dups.toUri() + ":7 (file:"), m);
+        assertTrue(!m.contains(":2 (") && !m.contains(":3 ("), "files named once are not listed: " + m);
+
+        // relative and absolute paths to one file, from a JSON Lines manifest beside the folder
+        Path jsonDups = Files.writeString(data.resolve("dups.jsonl"), "{\"path\": \"folder/train/cat/0.png\", \"label\": \"cat\", \"split\": \"train\"}\n"
+                + "{\"path\": \"" + root + "/train/cat/0.png\", \"label\": \"dog\", \"split\": \"train\"}\n");
+        e = assertThrows(IllegalArgumentException.class, () -> new PrepJob(spark, config(dir.resolve("out"), 1, manifest.formatted(jsonDups.toUri()))).run());
+        assertTrue(e.getMessage().contains(jsonDups.toUri() + ":1 (folder/train/cat/0.png, label cat, split train) " + jsonDups.toUri() + ":2 ("),
+                e.getMessage());
+
+        Path badJson = Files.writeString(dir.resolve("bad.jsonl"), "{\"path\": \"a.png\", \"label\": \"cat\"}\n\n"
+                + "{\"path\": \"b.png\", \"label\": \"cat\" \"split\": \"train\"}\n");
+        e = assertThrows(IllegalArgumentException.class, () -> new PrepJob(spark, config(dir.resolve("out"), 1, manifest.formatted(badJson.toUri()))).run());
+        assertTrue(e.getMessage().startsWith("task 'm': manifest " + badJson.toUri() + ":3: not valid JSON"), e.getMessage());
+
+        Path badCsv = Files.writeString(dir.resolve("bad.csv"), "path,label,split\na.png,cat,train\nb.png,cat\n");
+        e = assertThrows(IllegalArgumentException.class, () -> new PrepJob(spark, config(dir.resolve("out"), 1, manifest.formatted(badCsv.toUri()))).run());
+        assertTrue(e.getMessage().startsWith("task 'm': manifest " + badCsv.toUri() + ":3: 2 field(s) [b.png, cat], the header has 3"), e.getMessage());
+    }
+
     static final List<String> DIGITS = List.of("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine");
 
     /** Handwritten-digit folders zero ... nine (sorted: eight, five, four, ...), 2 images each. */
@@ -228,8 +335,9 @@ class PrepJobTest {
     void classNamesInLabelOrderAreMatchedToTheirFolders(@TempDir Path out) throws IOException {
         Path root = digitFolders(out.resolve("digits"));
         String names = DIGITS.stream().map(n -> "\"" + n + "\"").collect(Collectors.joining(", "));
+        // two images a class, split at random: a split may miss a class
         new PrepJob(spark, config(out.resolve("ok"), 1, "{ name = digits, source { type = image-folder, root = \"" + root.toUri()
-                + "\" }, classnames = [" + names + "], templates = [\"{}\"], split { random = 0.5 } }")).run();
+                + "\" }, classnames = [" + names + "], templates = [\"{}\"], split { random = 0.5 } }", "allow-empty-classes = true")).run();
         for (String split : List.of("train", "test")) {
             for (Row r : rows(out.resolve("ok/digits").resolve(split))) {
                 String folder = ((String) r.getAs("id")).split("/")[0];

@@ -64,7 +64,7 @@ class MtilPrepTest {
     static PrepConfig config(String file, Path root, Path out) {
         Path conf = REPO.resolve("conf").resolve(file);
         return PrepConfig.from(ConfigFactory.parseString("mtil.root = \"" + root.toUri() + "\"\n"
-                + "dac.prep { output = \"" + out.toUri() + "\", resolution = 16, train-short-side = 16, workers = 2 }")
+                + "dac.prep { output = \"" + out.toUri() + "\", resolution = 16, train-short-side = 16, workers = 2, allow-empty-classes = true }")
                 .withFallback(ConfigFactory.parseFile(conf.toFile())), conf.getParent());
     }
 
@@ -111,6 +111,24 @@ class MtilPrepTest {
             fewPerClass.merge(Integer.toString(r.getInt(1)), 1, Integer::sum);
         }
         trainPerClass.forEach((label, n) -> assertEquals(Math.min(n, 5), fewPerClass.get(label), d.key + " class " + label + ": 5-shot"));
+        // the miniatures' classes of one or two images leave splits without a class: recorded (allow-empty-classes), by label
+        List<String> gaps = new ArrayList<>();
+        for (int label = 0; label < meta.get("classnames").size(); label++) {
+            List<String> missing = new ArrayList<>();
+            for (String split : List.of("train", "test")) {
+                int l = label;
+                if (want.values().stream().noneMatch(e -> e.label() == l && e.split().equals(split))) {
+                    missing.add(split);
+                }
+            }
+            if (!missing.isEmpty()) {
+                gaps.add(label + " " + missing);
+            }
+        }
+        List<String> recorded = new ArrayList<>();
+        meta.get("empty_classes").forEach(g -> recorded.add(g.get("label").asInt() + " " + g.get("splits").toString().replace("\"", "").replace(",", ", ")));
+        assertEquals(gaps, recorded, d.key + ": empty_classes");
+        assertEquals(want.size(), meta.get("listed").asInt(), d.key + ": every sample listed");
         // the label table: label -> name -> the dataset's own class id
         JsonNode labels = meta.get("labels");
         assertEquals(meta.get("classnames").size(), labels.size(), d.key);
