@@ -98,8 +98,23 @@ public final class ZeroShotClassifier implements AutoCloseable {
     /** Predicted class index per image (N, 3, R, R) against unit-norm class embeddings (classes, embed). */
     public static long[] predict(ClipModel model, NDArray images, NDArray classEmbeddings) {
         try (NDScope scope = new NDScope()) {
-            return ClipModel.normalize(model.encodeImage(images)).matMul(classEmbeddings.transpose())
-                    .argMax(1).toType(DataType.INT64, false).toLongArray();
+            return predictions(ClipModel.normalize(model.encodeImage(images)), classEmbeddings);
+        }
+    }
+
+    /** The argmax class of each unit-norm image embedding (N, embed) against the class embeddings (classes, embed). */
+    private static long[] predictions(NDArray features, NDArray classEmbeddings) {
+        return features.matMul(classEmbeddings.transpose()).argMax(1).toType(DataType.INT64, false).toLongArray();
+    }
+
+    /**
+     * What a test image is classified against: unit-norm class embeddings (classes, embed), and for each label of
+     * the scored samples the class (row) that is right for it.
+     */
+    public record Head(NDArray embeddings, int[] columns) {
+        /** Samples scored over their own task's classes: label l is right at class l. */
+        public static Head own(NDArray embeddings) {
+            return new Head(embeddings, java.util.stream.IntStream.range(0, (int) embeddings.getShape().get(0)).toArray());
         }
     }
 
@@ -111,17 +126,19 @@ public final class ZeroShotClassifier implements AutoCloseable {
         if (samples.isEmpty()) {
             throw new IllegalArgumentException("accuracy of no samples");
         }
-        return 100.0 * correct(model, processor, samples, classEmbeddings(classNames, templates), batchSize, manager) / samples.size();
+        Head head = Head.own(classEmbeddings(classNames, templates));
+        return 100.0 * correct(model, processor, samples, List.of(head), batchSize, manager)[0] / samples.size();
     }
 
     /**
-     * How many of {@code samples} are classified as their label: eval preprocessing, batches of
-     * {@code batchSize}. One function for every evaluation (single process, Spark executors).
+     * How many of {@code samples} each head classifies right (its class for the sample's label): eval
+     * preprocessing, batches of {@code batchSize}, each image encoded once for every head. One function for every
+     * evaluation (single process, Spark executors, every setting).
      */
-    public static long correct(ClipModel model, ClipImageProcessor processor, List<Sample> samples, NDArray classEmbeddings,
+    public static long[] correct(ClipModel model, ClipImageProcessor processor, List<Sample> samples, List<Head> heads,
             int batchSize, NDManager manager) {
         int res = processor.config().resolution();
-        long correct = 0;
+        long[] correct = new long[heads.size()];
         for (int start = 0; start < samples.size(); start += batchSize) {
             List<Sample> part = samples.subList(start, Math.min(samples.size(), start + batchSize));
             float[] pixels = new float[part.size() * processor.imageLength()];
@@ -129,9 +146,13 @@ public final class ZeroShotClassifier implements AutoCloseable {
                 processor.evalInto(part.get(i).image().get(), pixels, i * processor.imageLength());
             }
             try (NDScope scope = new NDScope()) {
-                long[] predicted = predict(model, Tensors.float32(manager, pixels, new Shape(part.size(), 3, res, res)), classEmbeddings);
-                for (int i = 0; i < part.size(); i++) {
-                    correct += predicted[i] == part.get(i).label() ? 1 : 0;
+                NDArray features = ClipModel.normalize(model.encodeImage(Tensors.float32(manager, pixels, new Shape(part.size(), 3, res, res))));
+                for (int h = 0; h < heads.size(); h++) {
+                    long[] predicted = predictions(features, heads.get(h).embeddings());
+                    int[] columns = heads.get(h).columns();
+                    for (int i = 0; i < part.size(); i++) {
+                        correct[h] += predicted[i] == columns[part.get(i).label()] ? 1 : 0;
+                    }
                 }
             }
         }

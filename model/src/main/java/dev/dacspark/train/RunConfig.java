@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import dev.dacspark.checkpoint.ClipCheckpoint;
 import dev.dacspark.config.Section;
 import dev.dacspark.config.Settings;
+import dev.dacspark.eval.EvalSetting;
 import dev.dacspark.lora.DacConfig;
 
 import java.nio.file.Path;
@@ -12,14 +13,14 @@ import java.util.Map;
 
 /**
  * A run's settings, typed: {@code dac.seed}, {@code dac.model}, {@code dac.method}, {@code dac.methods},
- * {@code dac.train}, the per-task learning rates {@code dac.job.task-lr} and {@code dac.eval}, read through {@link Settings} (defaults in reference.conf; every error names the file, line
+ * {@code dac.train}, the per-task learning rates {@code dac.job.task-lr} and {@code dac.eval} (batch size, settings), read through {@link Settings} (defaults in reference.conf; every error names the file, line
  * and key). Relative paths are resolved against the config file's directory.
  *
  * @param taskLr learning rates by task name (dac.job.task-lr, the one place for them: train-local and train read
  *               it); other tasks train at {@code train.lr}
  */
 public record RunConfig(long seed, Path checkpoint, Path tokenizer, ClipCheckpoint.Format saveFormat, DacConfig method,
-        List<Method> methods, Train train, Map<String, Double> taskLr, int evalBatchSize) {
+        List<Method> methods, Train train, Map<String, Double> taskLr, Eval eval) {
 
     /** The methods and baselines the continual loop runs. */
     public enum Method {
@@ -50,6 +51,23 @@ public record RunConfig(long seed, Path checkpoint, Path tokenizer, ClipCheckpoi
         }
     }
 
+    /**
+     * {@code dac.eval}: images scored {@code batchSize} at a time, in every setting of {@code settings} (distinct, in
+     * the config's order); X-TAIL's union of class names is prompted with {@code xTailTemplates} (each with "{}").
+     */
+    public record Eval(int batchSize, List<EvalSetting> settings, List<String> xTailTemplates) {
+        /** Reads {@code dac.eval}. */
+        static Eval read(Section e) {
+            List<EvalSetting> settings = e.choices("settings", EvalSetting.class);
+            e.check("settings", settings, !settings.isEmpty() && settings.stream().distinct().count() == settings.size(),
+                    "non-empty, each setting once");
+            List<String> templates = e.nonEmptyStrings("x-tail.templates");
+            e.check("x-tail.templates", templates, templates.stream().allMatch(t -> t.contains("{}")),
+                    "templates with '{}' for the class name");
+            return new Eval(e.positiveInt("batch-size"), settings, templates);
+        }
+    }
+
     /** Loads a run config file over the defaults. */
     public static RunConfig load(Path file) {
         return read(Settings.load(file, "run config"));
@@ -69,7 +87,7 @@ public record RunConfig(long seed, Path checkpoint, Path tokenizer, ClipCheckpoi
         return new RunConfig(d.longValue("seed"), d.optionalPath("model.checkpoint"), d.optionalPath("model.tokenizer"),
                 d.parsed("model.save-format", ClipCheckpoint.Format::parse), DacConfig.read(d.section("method")),
                 d.check("methods", methods, !methods.isEmpty(), "non-empty"),
-                train, java.util.Collections.unmodifiableMap(taskLr), d.positiveInt("eval.batch-size"));
+                train, java.util.Collections.unmodifiableMap(taskLr), Eval.read(d.section("eval")));
     }
 
     /** The learning rate of a task: dac.job.task-lr.<name>, else dac.train.lr. */

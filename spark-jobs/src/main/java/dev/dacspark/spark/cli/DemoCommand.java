@@ -17,6 +17,7 @@ import dev.dacspark.eval.ZeroShotClassifier;
 import dev.dacspark.data.glyphs.GlyphGenerator;
 import dev.dacspark.data.glyphs.GlyphTask;
 import dev.dacspark.eval.ContinualMetrics;
+import dev.dacspark.eval.EvalSetting;
 import dev.dacspark.spark.continual.ContinualJob;
 import dev.dacspark.spark.continual.JobConfig;
 import dev.dacspark.spark.data.PrepConfig;
@@ -105,7 +106,7 @@ public final class DemoCommand implements Callable<Integer> {
                 "output", folder.resolve("data").toUri().toString(), "workers", job.workers(), "resolution", demo.imageSize(),
                 "train-short-side", demo.imageSize(), "tasks", prepTasks))), null);
 
-        Map<String, ContinualMetrics> results;
+        Map<EvalSetting, Map<String, ContinualMetrics>> results;
         try (LocalSpark.Session session = LocalSpark.session("dac-spark demo", master)) {
             new PrepJob(session.spark(), prep).run();
             out.printf("demo: prepared in %.0f s; training %s on %d task(s) ...%n", (System.nanoTime() - t0) / 1e9,
@@ -115,7 +116,7 @@ public final class DemoCommand implements Callable<Integer> {
         }
         Path report = folder.resolve("report.html");
         ReportCommand.write(List.of(job.runDir()), report, new org.apache.hadoop.conf.Configuration());
-        TrainCommand.print(out, results);
+        TrainCommand.printSettings(out, results);
         out.printf("%ndemo: done in %.1f min; run folder %s%nreport: %s%n", (System.nanoTime() - t0) / 60e9, job.runDir(), report);
         out.flush();
         return 0;

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import dev.dacspark.checkpoint.ClipCheckpoint;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.ClipTokenizer;
+import dev.dacspark.eval.EvalSetting;
 import dev.dacspark.spark.continual.JobConfig;
 import dev.dacspark.spark.continual.PreparedStream;
 import dev.dacspark.spark.eval.StreamEvaluator;
@@ -18,6 +19,7 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code dac eval --config FILE [--checkpoint URI]}: zero-shot accuracy of a checkpoint on every task of a run's stream. */
@@ -26,7 +28,7 @@ import java.util.concurrent.Callable;
 public final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--config", required = true, paramLabel = "FILE",
-            description = "Run config (HOCON): dac.job.data, dac.model.tokenizer, dac.eval.batch-size, dac.job.s3.")
+            description = "Run config (HOCON): dac.job.data, dac.model.tokenizer, dac.eval (batch size, settings), dac.job.s3.")
     Path config;
 
     @Option(names = "--checkpoint", paramLabel = "URI", description = "The checkpoint to score (default: dac.model.checkpoint), "
@@ -49,20 +51,21 @@ public final class EvalCommand implements Callable<Integer> {
             Configuration hadoop = spark.sparkContext().hadoopConfiguration();
             PreparedStream stream = PreparedStream.read(job.data(), hadoop);
             ClipModel model = ClipCheckpoint.load(Storage.localCopy(uri, hadoop), m);
-            double[] row;
+            Map<EvalSetting, double[]> rows;
             try (ClipTokenizer tokenizer = ClipTokenizer.forModel(Storage.localCopy(job.tokenizer(), hadoop), job.tokenizer(),
                     model.config(), uri)) {
-                row = new StreamEvaluator(spark, job.run().evalBatchSize())
-                        .accuracy(model, tokenizer, uri, stream, "evaluate " + uri);
+                rows = new StreamEvaluator(spark, job.run().eval()).accuracy(model, tokenizer, uri, stream, "evaluate " + uri);
             }
             PrintWriter out = spec.commandLine().getOut();
-            out.println("zero-shot accuracy (%) of " + uri);
-            double mean = 0;
-            for (PreparedStream.Task task : stream.tasks()) {
-                out.printf(Locale.ROOT, "  %-20s %6.2f%n", task.name(), row[task.index()]);
-                mean += row[task.index()] / row.length;
-            }
-            out.printf(Locale.ROOT, "  %-20s %6.2f%n", "mean", mean);
+            rows.forEach((setting, row) -> {
+                out.println("zero-shot accuracy (%) of " + uri + ", setting " + setting.id());
+                double mean = 0;
+                for (PreparedStream.Task task : stream.tasks()) {
+                    out.printf(Locale.ROOT, "  %-20s %6.2f%n", task.name(), row[task.index()]);
+                    mean += row[task.index()] / row.length;
+                }
+                out.printf(Locale.ROOT, "  %-20s %6.2f%n", "mean", mean);
+            });
             out.flush();
         }
         return 0;

@@ -1,6 +1,7 @@
 package dev.dacspark.spark.cli;
 
 import dev.dacspark.eval.ContinualMetrics;
+import dev.dacspark.eval.EvalSetting;
 import dev.dacspark.spark.continual.ContinualJob;
 import dev.dacspark.spark.continual.JobConfig;
 import dev.dacspark.spark.continual.JobEvents;
@@ -53,8 +54,8 @@ public final class TrainCommand implements Callable<Integer> {
             SparkSession spark = session.spark();
             TaskBackend backend = inProcess ? new InProcessTrainer(spark.sparkContext().hadoopConfiguration())
                     : new DistributedTrainer(spark, job.attempts());
-            Map<String, ContinualMetrics> results = new ContinualJob(spark, job, backend, JobEvents.NONE).run();
-            print(out, results);
+            Map<EvalSetting, Map<String, ContinualMetrics>> results = new ContinualJob(spark, job, backend, JobEvents.NONE).run();
+            printSettings(out, results);
             out.println("results: " + job.runDir());
             out.flush();
         }
@@ -62,8 +63,22 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /**
+     * Each evaluation setting's figures ({@link #print(PrintWriter, Map)}), a setting other than MTIL after a line
+     * naming it. Every command that ends a run prints this.
+     */
+    public static void printSettings(PrintWriter out, Map<EvalSetting, Map<String, ContinualMetrics>> results) {
+        results.forEach((setting, methods) -> {
+            if (setting != EvalSetting.MTIL) {
+                out.println();
+                out.println("setting " + setting.id() + " (every test image over the union of the stream's class names):");
+            }
+            print(out, methods);
+        });
+    }
+
+    /**
      * The accuracy matrix of each method with its {@code Transfer: x}, {@code Average: x} and
-     * {@code Last: x} lines, then one table of every method. Every command that ends a run prints this.
+     * {@code Last: x} lines, then one table of every method.
      */
     public static void print(PrintWriter out, Map<String, ContinualMetrics> results) {
         results.forEach((method, m) -> {

@@ -9,6 +9,7 @@ import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.ClipTokenizer;
 import dev.dacspark.data.Seeds;
 import dev.dacspark.eval.ContinualMetrics;
+import dev.dacspark.eval.EvalSetting;
 import dev.dacspark.eval.ZeroShotClassifier;
 import dev.dacspark.lora.DacConfig;
 import dev.dacspark.lora.ExpertPools;
@@ -71,9 +72,9 @@ public final class ContinualJob {
 
     /**
      * Runs (or resumes) every method under the run's lease (refused while another start holds it); returns
-     * the metrics per method.
+     * the metrics per evaluation setting and method.
      */
-    public Map<String, ContinualMetrics> run() {
+    public Map<EvalSetting, Map<String, ContinualMetrics>> run() {
         PreparedStream stream = PreparedStream.read(config.data(), hadoop);
         config.checkTaskNames(stream.names(), stream.uri());
         backend.check(config.workers());
@@ -94,11 +95,11 @@ public final class ContinualJob {
         }
     }
 
-    private Map<String, ContinualMetrics> run(PreparedStream stream, int perRank, String split, RunLease lease) {
+    private Map<EvalSetting, Map<String, ContinualMetrics>> run(PreparedStream stream, int perRank, String split, RunLease lease) {
         RunManifest manifest = store.open(config, stream, lease);
         RunConfig run = config.run();
         int total = stream.tasks().size() * (int) run.methods().stream().filter(m -> m != RunConfig.Method.ZERO_SHOT).count();
-        int done = (int) manifest.methods.values().stream().filter(s -> s.zeroShot != null).mapToLong(s -> s.tasks.size()).sum();
+        int done = (int) manifest.methods.values().stream().filter(s -> s.zeroShot(run.eval().settings()) != null).mapToLong(s -> s.tasks.size()).sum();
         long started = System.nanoTime();
         int trainedNow = 0;
         LOG.info("run '{}': {} task(s) x methods {} on W={} (batch {} per rank), data {}, output {}", config.runId(),
@@ -123,19 +124,22 @@ public final class ContinualJob {
                                 .forEach((k, v) -> memory.put(k, TensorArrays.toNDArray(v, methodManager)));
                     }
                     if (evaluator == null) {
-                        evaluator = new StreamEvaluator(spark, run.evalBatchSize());
+                        evaluator = new StreamEvaluator(spark, run.eval());
                     }
-                    if (state.zeroShot == null) { // evaluated once per run: every method starts from the same base
-                        state.zeroShot = findZeroShot(manifest);
-                    }
-                    if (state.zeroShot == null) {
-                        state.zeroShot = boxed(evaluator.accuracy(model, tokenizer, config.checkpoint(), stream, "evaluate zero-shot"));
-                        LOG.info("zero-shot accuracy: {}", format(state.zeroShot));
+                    List<EvalSetting> settings = run.eval().settings();
+                    if (state.zeroShot(settings) == null) { // evaluated once per run: every method starts from the same base
+                        Map<EvalSetting, List<Double>> zeroShot = findZeroShot(manifest, settings);
+                        if (zeroShot == null) {
+                            zeroShot = boxed(evaluator.accuracy(model, tokenizer, config.checkpoint(), stream, "evaluate zero-shot"));
+                            LOG.info("zero-shot accuracy: {}", format(zeroShot));
+                        }
+                        state.zeroShot(zeroShot);
                     }
                     for (int t = state.tasks.size(); t < stream.tasks().size(); t++) {
                         PreparedStream.Task task = stream.tasks().get(t);
                         RunManifest.TaskEntry entry = method == RunConfig.Method.ZERO_SHOT
-                                ? new RunManifest.TaskEntry(t + 1, task.name(), null, null, null, null, state.zeroShot, 0, 0, 0,
+                                ? new RunManifest.TaskEntry(t + 1, task.name(), null, null, null, null, state.zeroShot,
+                                        state.xTailZeroShot, 0, 0, 0,
                                         config.workers(), perRank, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN)
                                 : learn(method, task, split, perRank, model, memory, modelUri, state, tokenizer, stream, evaluator,
                                         methodManager);
@@ -147,7 +151,7 @@ public final class ContinualJob {
                             trainedNow++;
                             double perTask = (System.nanoTime() - started) / 1e9 / trainedNow;
                             LOG.info("{}: committed task {}/{} '{}': accuracy {} | {} of {} task trainings left, ETA {}", method.id(),
-                                    t + 1, stream.tasks().size(), task.name(), format(entry.accuracy()), total - done - trainedNow,
+                                    t + 1, stream.tasks().size(), task.name(), format(rows(entry, settings)), total - done - trainedNow,
                                     total, Progress.duration(Math.round(perTask * (total - done - trainedNow))));
                             events.afterCommit(method.id(), t + 1);
                         }
@@ -158,8 +162,12 @@ public final class ContinualJob {
         }
         manifest.complete = true;
         store.commit(spark, manifest);
-        Map<String, ContinualMetrics> out = new LinkedHashMap<>();
-        manifest.methods.forEach((id, s) -> out.put(id, s.metrics(manifest.datasets)));
+        Map<EvalSetting, Map<String, ContinualMetrics>> out = new LinkedHashMap<>();
+        for (EvalSetting setting : run.eval().settings()) {
+            Map<String, ContinualMetrics> methods = new LinkedHashMap<>();
+            manifest.methods.forEach((id, s) -> methods.put(id, s.metrics(setting, manifest.datasets)));
+            out.put(setting, methods);
+        }
         LOG.info("run '{}' complete: results in {}", config.runId(), store.uri(manifest.results));
         return out;
     }
@@ -224,17 +232,18 @@ public final class ContinualJob {
                 ClipCheckpoint.metadata(model, config.run().saveFormat(), meta), hadoop);
 
         long e0 = System.nanoTime();
-        List<Double> row = boxed(evaluator.accuracy(model, tokenizer, store.uri(merged), stream,
+        Map<EvalSetting, List<Double>> rows = boxed(evaluator.accuracy(model, tokenizer, store.uri(merged), stream,
                 "evaluate " + method.id() + " after task " + (t + 1) + " '" + task.name() + "'"));
         double evalSeconds = (System.nanoTime() - e0) / 1e9;
         StepCheckpoint.Losses l = report.losses();
-        return new RunManifest.TaskEntry(t + 1, task.name(), merged, loraFile, memoryFile, experts, row, trainSeconds, evalSeconds,
+        return new RunManifest.TaskEntry(t + 1, task.name(), merged, loraFile, memoryFile, experts, rows.get(EvalSetting.MTIL),
+                rows.get(EvalSetting.X_TAIL), trainSeconds, evalSeconds,
                 train.iterations(), config.workers(), perRank, trainable, report.peakRssMb(), l.loss(), l.clip(), l.ago());
     }
 
-    /** The zero-shot row of another method of this run, when one was evaluated already. */
-    private static List<Double> findZeroShot(RunManifest manifest) {
-        return manifest.methods.values().stream().map(s -> s.zeroShot).filter(z -> z != null).findFirst().orElse(null);
+    /** The zero-shot rows of these settings that another method of this run evaluated already; null when none did. */
+    private static Map<EvalSetting, List<Double>> findZeroShot(RunManifest manifest, List<EvalSetting> settings) {
+        return manifest.methods.values().stream().map(s -> s.zeroShot(settings)).filter(z -> z != null).findFirst().orElse(null);
     }
 
     /** dac.train.batch-size is the global batch: W ranks take an equal part each. */
@@ -273,12 +282,25 @@ public final class ContinualJob {
         return split;
     }
 
-    private static String format(List<Double> row) {
-        return ContinualMetrics.formatRow(row.stream().mapToDouble(Double::doubleValue).toArray());
+    /** Rows by setting for a log line: "mtil [92.3, 71.7] x-tail [90.1, 64.0]". */
+    private static String format(Map<EvalSetting, List<Double>> rows) {
+        StringBuilder sb = new StringBuilder();
+        rows.forEach((setting, row) -> sb.append(sb.isEmpty() ? "" : " ").append(setting.id()).append(' ')
+                .append(ContinualMetrics.formatRow(row.stream().mapToDouble(Double::doubleValue).toArray())));
+        return sb.toString();
     }
 
-    private static List<Double> boxed(double[] row) {
-        return Arrays.stream(row).boxed().toList();
+    /** A task entry's rows of the run's settings. */
+    private static Map<EvalSetting, List<Double>> rows(RunManifest.TaskEntry entry, List<EvalSetting> settings) {
+        Map<EvalSetting, List<Double>> rows = new LinkedHashMap<>();
+        settings.forEach(s -> rows.put(s, entry.accuracy(s)));
+        return rows;
+    }
+
+    private static Map<EvalSetting, List<Double>> boxed(Map<EvalSetting, double[]> rows) {
+        Map<EvalSetting, List<Double>> out = new LinkedHashMap<>();
+        rows.forEach((setting, row) -> out.put(setting, Arrays.stream(row).boxed().toList()));
+        return out;
     }
 
     static String now() {

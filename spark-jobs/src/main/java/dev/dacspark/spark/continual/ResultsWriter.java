@@ -1,6 +1,7 @@
 package dev.dacspark.spark.continual;
 
 import dev.dacspark.eval.ContinualMetrics;
+import dev.dacspark.eval.EvalSetting;
 import dev.dacspark.lora.ExpertPool;
 import dev.dacspark.lora.ExpertPools;
 import dev.dacspark.spark.storage.Storage;
@@ -21,16 +22,20 @@ import java.util.Map;
  * Writes the run's results as tables for Spark SQL, notebooks and reports (read back by {@code spark.report.RunResults}),
  * rebuilt from the manifest after every commit into a new folder {@code results/<seq>-<uid>/}: {@code accuracy},
  * {@code metrics} (complete methods), {@code experts} (vote counts), {@code tasks} (costs), and {@code results.json}.
+ * {@code accuracy} and {@code metrics} have a row per evaluation setting ({@code setting}: {@code mtil}, {@code x-tail});
+ * in {@code results.json} a method's MTIL figures are its own keys (as before settings existed) and another
+ * setting's are under that setting's id.
  */
 final class ResultsWriter {
     static final StructType ACCURACY = new StructType().add("run_id", DataTypes.StringType, false)
             .add("method", DataTypes.StringType, false).add("after_task", DataTypes.IntegerType, false)
             .add("after_task_name", DataTypes.StringType, false).add("dataset", DataTypes.StringType, false)
-            .add("dataset_index", DataTypes.IntegerType, false).add("accuracy", DataTypes.DoubleType, false);
+            .add("dataset_index", DataTypes.IntegerType, false).add("accuracy", DataTypes.DoubleType, false)
+            .add("setting", DataTypes.StringType, false);
     static final StructType METRICS = new StructType().add("run_id", DataTypes.StringType, false)
             .add("method", DataTypes.StringType, false).add("dataset", DataTypes.StringType, false)
             .add("transfer", DataTypes.DoubleType, true).add("average", DataTypes.DoubleType, false)
-            .add("last", DataTypes.DoubleType, false);
+            .add("last", DataTypes.DoubleType, false).add("setting", DataTypes.StringType, false);
     static final StructType EXPERTS = new StructType().add("run_id", DataTypes.StringType, false)
             .add("method", DataTypes.StringType, false).add("task_index", DataTypes.IntegerType, false)
             .add("task", DataTypes.StringType, false).add("module", DataTypes.StringType, false)
@@ -75,11 +80,13 @@ final class ResultsWriter {
         Map<String, Object> methodsJson = new LinkedHashMap<>();
         List<String> datasets = manifest.datasets;
         manifest.methods.forEach((method, state) -> {
-            List<List<Double>> rows = state.rows();
-            for (int i = 0; i < rows.size(); i++) {
-                String after = i == 0 ? "zero-shot" : datasets.get(i - 1);
-                for (int j = 0; j < datasets.size(); j++) {
-                    accuracy.add(RowFactory.create(manifest.runId, method, i, after, datasets.get(j), j + 1, rows.get(i).get(j)));
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("datasets", datasets);
+            for (EvalSetting setting : state.settings()) {
+                Map<String, Object> figures = setting == EvalSetting.MTIL ? m : new LinkedHashMap<>();
+                settingRows(manifest.runId, method, setting, state, datasets, accuracy, metrics, figures);
+                if (setting != EvalSetting.MTIL) {
+                    m.put(setting.id(), figures);
                 }
             }
             for (RunManifest.TaskEntry t : state.tasks) {
@@ -88,24 +95,6 @@ final class ResultsWriter {
                         t.clipLoss(), t.agoLoss()));
                 if (t.experts() != null) {
                     experts.add(runDir + "/" + t.experts());
-                }
-            }
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("datasets", datasets);
-            m.put("zero_shot", state.zeroShot);
-            m.put("accuracy", rows.subList(1, rows.size()));
-            if (state.complete) {
-                ContinualMetrics cm = state.metrics(datasets);
-                Map<String, Object> all = cm.toMap();
-                for (String k : new String[] {"transfer", "average", "last", "per_dataset"}) {
-                    if (all.containsKey(k)) {
-                        m.put(k, all.get(k));
-                    }
-                }
-                metrics.add(RowFactory.create(manifest.runId, method, "all", cm.tasks() >= 2 ? cm.transfer() : null, cm.average(), cm.last()));
-                for (int j = 1; j <= cm.tasks(); j++) {
-                    metrics.add(RowFactory.create(manifest.runId, method, datasets.get(j - 1), j >= 2 ? cm.transfer(j) : null,
-                            cm.average(j), cm.last(j)));
                 }
             }
             methodsJson.put(method, m);
@@ -118,5 +107,37 @@ final class ResultsWriter {
                 : spark.read().schema(EXPERTS).parquet(experts.toArray(String[]::new));
         expertRows.coalesce(1).write().parquet(dir + "/experts.parquet");
         Storage.writeJson(dir + "/results.json", json, spark.sparkContext().hadoopConfiguration());
+    }
+
+    /**
+     * One method's rows of one setting: its accuracy matrix (after task 0 = zero-shot) into {@code accuracy}, and when
+     * the method is complete its metrics into {@code metrics}; the same figures into {@code json}.
+     */
+    private static void settingRows(String runId, String method, EvalSetting setting, RunManifest.MethodState state,
+            List<String> datasets, List<Row> accuracy, List<Row> metrics, Map<String, Object> json) {
+        List<List<Double>> rows = state.rows(setting);
+        for (int i = 0; i < rows.size(); i++) {
+            String after = i == 0 ? "zero-shot" : datasets.get(i - 1);
+            for (int j = 0; j < datasets.size(); j++) {
+                accuracy.add(RowFactory.create(runId, method, i, after, datasets.get(j), j + 1, rows.get(i).get(j), setting.id()));
+            }
+        }
+        json.put("zero_shot", rows.get(0));
+        json.put("accuracy", rows.subList(1, rows.size()));
+        if (state.complete) {
+            ContinualMetrics cm = state.metrics(setting, datasets);
+            Map<String, Object> all = cm.toMap();
+            for (String k : new String[] {"transfer", "average", "last", "per_dataset"}) {
+                if (all.containsKey(k)) {
+                    json.put(k, all.get(k));
+                }
+            }
+            metrics.add(RowFactory.create(runId, method, "all", cm.tasks() >= 2 ? cm.transfer() : null, cm.average(), cm.last(),
+                    setting.id()));
+            for (int j = 1; j <= cm.tasks(); j++) {
+                metrics.add(RowFactory.create(runId, method, datasets.get(j - 1), j >= 2 ? cm.transfer(j) : null,
+                        cm.average(j), cm.last(j), setting.id()));
+            }
+        }
     }
 }

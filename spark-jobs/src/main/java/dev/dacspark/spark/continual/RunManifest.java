@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
+import dev.dacspark.eval.ContinualMetrics;
+import dev.dacspark.eval.EvalSetting;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,25 +39,60 @@ public final class RunManifest {
     public String results;
     public Map<String, MethodState> methods = new LinkedHashMap<>();
 
-    /** One method's committed tasks. */
+    /**
+     * One method's committed tasks. Each evaluation setting has its own rows: {@code zero_shot} and each task's
+     * {@code accuracy} are MTIL's, {@code x_tail_zero_shot} and each task's {@code x_tail} are X-TAIL's (absent
+     * when the run does not evaluate that setting).
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static final class MethodState {
         public boolean complete;
         public List<Double> zeroShot;
+        public List<Double> xTailZeroShot;
         public List<TaskEntry> tasks = new ArrayList<>();
 
-        /** The accuracy matrix so far: the zero-shot row, then a row per committed task. */
+        /** The zero-shot row of a setting; null when it was not evaluated in that setting. */
+        public List<Double> zeroShot(EvalSetting setting) {
+            return switch (setting) {
+                case MTIL -> zeroShot;
+                case X_TAIL -> xTailZeroShot;
+            };
+        }
+
+        /** The zero-shot rows of {@code settings}; null unless each of them was evaluated. */
+        public Map<EvalSetting, List<Double>> zeroShot(List<EvalSetting> settings) {
+            Map<EvalSetting, List<Double>> rows = new LinkedHashMap<>();
+            settings.forEach(s -> rows.put(s, zeroShot(s)));
+            return rows.containsValue(null) ? null : rows;
+        }
+
+        /** Records zero-shot rows by setting. */
+        public void zeroShot(Map<EvalSetting, List<Double>> rows) {
+            rows.forEach((setting, row) -> {
+                switch (setting) {
+                    case MTIL -> zeroShot = row;
+                    case X_TAIL -> xTailZeroShot = row;
+                }
+            });
+        }
+
+        /** The settings this method's rows were evaluated in, in {@link EvalSetting} order. */
         @JsonIgnore
-        public List<List<Double>> rows() {
+        public List<EvalSetting> settings() {
+            return java.util.Arrays.stream(EvalSetting.values()).filter(s -> zeroShot(s) != null).toList();
+        }
+
+        /** The accuracy matrix of a setting so far: the zero-shot row, then a row per committed task. */
+        public List<List<Double>> rows(EvalSetting setting) {
             List<List<Double>> rows = new ArrayList<>();
-            rows.add(zeroShot);
-            tasks.forEach(t -> rows.add(t.accuracy()));
+            rows.add(zeroShot(setting));
+            tasks.forEach(t -> rows.add(t.accuracy(setting)));
             return rows;
         }
 
-        /** Transfer / Average / Last of a complete method. */
-        public dev.dacspark.eval.ContinualMetrics metrics(List<String> datasets) {
-            return dev.dacspark.eval.ContinualMetrics.of(datasets, rows().stream()
+        /** Transfer / Average / Last of a complete method in a setting. */
+        public ContinualMetrics metrics(EvalSetting setting, List<String> datasets) {
+            return ContinualMetrics.of(datasets, rows(setting).stream()
                     .map(r -> r.stream().mapToDouble(Double::doubleValue).toArray()).toArray(double[][]::new), true);
         }
 
@@ -65,13 +103,23 @@ public final class RunManifest {
     }
 
     /**
-     * A committed task: its files (null for zero-shot), its accuracy row, and its costs.
+     * A committed task: its files (null for zero-shot), its accuracy rows (MTIL's {@code accuracy}, X-TAIL's
+     * {@code xTail}; null for a setting not evaluated), and its costs.
      * {@code experts} is the Parquet folder of the task's vote counts per module and expert.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record TaskEntry(int index, String name, String merged, String lora, String memory, String experts,
-            List<Double> accuracy, double trainSeconds, double evalSeconds, int iterations, int workers, int batchPerRank,
-            long trainableParameters, double peakRssMb, double loss, double clipLoss, double agoLoss) {}
+            List<Double> accuracy, List<Double> xTail, double trainSeconds, double evalSeconds, int iterations, int workers,
+            int batchPerRank, long trainableParameters, double peakRssMb, double loss, double clipLoss, double agoLoss) {
+
+        /** The accuracy row of a setting. */
+        public List<Double> accuracy(EvalSetting setting) {
+            return switch (setting) {
+                case MTIL -> accuracy;
+                case X_TAIL -> xTail;
+            };
+        }
+    }
 
     /** The file name of a run's manifest. */
     public static final String FILE = "_manifest.json";

@@ -38,6 +38,11 @@ public final class ParquetTable {
             return group.getString(column, 0);
         }
 
+        /** A string column that tables written before it existed lack: {@code absent} for those. */
+        public String stringOr(String column, String absent) {
+            return group.getType().containsField(column) ? string(column) : absent;
+        }
+
         public int integer(String column) {
             require(column, PrimitiveTypeName.INT32, PrimitiveTypeName.INT64);
             return type(column) == PrimitiveTypeName.INT32 ? group.getInteger(column, 0) : Math.toIntExact(group.getLong(column, 0));

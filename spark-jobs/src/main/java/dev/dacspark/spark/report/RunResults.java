@@ -1,6 +1,7 @@
 package dev.dacspark.spark.report;
 
 import dev.dacspark.eval.ContinualMetrics;
+import dev.dacspark.eval.EvalSetting;
 import dev.dacspark.spark.continual.RunManifest;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -14,7 +15,9 @@ import java.util.Set;
 
 /**
  * The results of one run, read from the results folder its manifest names (never by listing {@code results/}):
- * the accuracy matrices, the metrics the job computed, the experts' vote counts and the per-task costs.
+ * the accuracy matrices, the metrics the job computed, the experts' vote counts and the per-task costs. Accuracy and
+ * metrics are those of the MTIL setting (rows of the {@code x-tail} setting are left to the tables' readers; tables
+ * written before the {@code setting} column existed are MTIL's).
  */
 public record RunResults(String runDir, RunManifest manifest, List<Accuracy> accuracy, List<Metric> metrics, List<Expert> experts,
         List<TaskCost> costs) {
@@ -40,11 +43,11 @@ public record RunResults(String runDir, RunManifest manifest, List<Accuracy> acc
         String runDir = runUri.replaceAll("/+$", "");
         RunManifest manifest = RunManifest.read(runDir, hadoop);
         Path dir = new Path(URI.create(runDir + "/" + manifest.results));
-        List<Accuracy> accuracy = ParquetTable.read(new Path(dir, "accuracy.parquet"), hadoop).stream()
+        List<Accuracy> accuracy = ParquetTable.read(new Path(dir, "accuracy.parquet"), hadoop).stream().filter(RunResults::mtil)
                 .map(r -> new Accuracy(r.string("method"), r.integer("after_task"), r.string("after_task_name"), r.string("dataset"),
                         r.integer("dataset_index"), r.number("accuracy")))
                 .toList();
-        List<Metric> metrics = ParquetTable.read(new Path(dir, "metrics.parquet"), hadoop).stream()
+        List<Metric> metrics = ParquetTable.read(new Path(dir, "metrics.parquet"), hadoop).stream().filter(RunResults::mtil)
                 .map(r -> new Metric(r.string("method"), r.string("dataset"), r.nullableNumber("transfer"), r.number("average"),
                         r.number("last")))
                 .toList();
@@ -59,6 +62,11 @@ public record RunResults(String runDir, RunManifest manifest, List<Accuracy> acc
                         r.nullableNumber("clip_loss"), r.nullableNumber("ago_loss")))
                 .toList();
         return new RunResults(runDir, manifest, accuracy, metrics, experts, costs);
+    }
+
+    /** Whether a row of accuracy or metrics is the MTIL setting's. */
+    private static boolean mtil(ParquetTable.Row r) {
+        return r.stringOr("setting", EvalSetting.MTIL.id()).equals(EvalSetting.MTIL.id());
     }
 
     /** The results folder the manifest names. */

@@ -9,6 +9,7 @@ import dev.dacspark.clip.ClipImageProcessor;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.ClipTokenizer;
 import dev.dacspark.eval.ContinualMetrics;
+import dev.dacspark.eval.EvalSetting;
 import dev.dacspark.eval.ZeroShotClassifier;
 import dev.dacspark.spark.data.PrepConfig;
 import dev.dacspark.spark.data.PrepJob;
@@ -121,7 +122,7 @@ class ContinualJobTest {
 
     static synchronized Map<String, ContinualMetrics> uninterrupted() {
         if (uninterrupted == null) {
-            uninterrupted = new ContinualJob(spark, config(runConfig("plain", s3Output(), ""))).run();
+            uninterrupted = new ContinualJob(spark, config(runConfig("plain", s3Output(), ""))).run().get(EvalSetting.MTIL);
         }
         return uninterrupted;
     }
@@ -157,7 +158,7 @@ class ContinualJobTest {
             for (PreparedStream.Task task : stream.tasks()) {
                 var test = ShardReader.read(task.files("test"), hadoop);
                 long correct = ZeroShotClassifier.correct(model, new ClipImageProcessor(ClipImageProcessor.Config.forModel(model.config())), test,
-                        classifier.classEmbeddings(task.classNames(), task.templates()), 8, m);
+                        List.of(ZeroShotClassifier.Head.own(classifier.classEmbeddings(task.classNames(), task.templates()))), 8, m)[0];
                 assertEquals(100.0 * correct / test.size(), last.accuracy().get(task.index()), 1e-9, task.name());
             }
         }
@@ -237,7 +238,7 @@ class ContinualJobTest {
         Thread.sleep(Math.max(0, Duration.between(Instant.now(), left.expiry()).toMillis() + 200));
 
         // the same run again (without the hook), after that lease expired: it takes the lease over and resumes at task 3
-        Map<String, ContinualMetrics> resumed = new ContinualJob(spark, config(runConfig("killed", s3Output(), s3Job))).run();
+        Map<String, ContinualMetrics> resumed = new ContinualJob(spark, config(runConfig("killed", s3Output(), s3Job))).run().get(EvalSetting.MTIL);
         RunManifest after = RunManifest.JSON.convertValue(Storage.readJson(run + "/_manifest.json", hadoop), RunManifest.class);
         assertEquals(before.methods.get("dac").tasks, after.methods.get("dac").tasks.subList(0, 2), "tasks 1 and 2 are kept as committed");
         assertMetricsEqual(expected.get("dac"), resumed.get("dac"));
@@ -277,7 +278,7 @@ class ContinualJobTest {
         };
         Map<String, ContinualMetrics> results;
         try {
-            results = new ContinualJob(spark, job, new DistributedTrainer(spark, job.attempts()), outage).run();
+            results = new ContinualJob(spark, job, new DistributedTrainer(spark, job.attempts()), outage).run().get(EvalSetting.MTIL);
         } catch (RuntimeException e) {
             // a clear failure naming the file, then a clean resume
             String message = String.valueOf(e.getMessage());
@@ -285,7 +286,7 @@ class ContinualJobTest {
             while (!s3.isRunning()) {
                 Thread.sleep(200);
             }
-            results = new ContinualJob(spark, job).run();
+            results = new ContinualJob(spark, job).run().get(EvalSetting.MTIL);
         }
         assertMetricsEqual(expected.get("dac"), results.get("dac"));
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();

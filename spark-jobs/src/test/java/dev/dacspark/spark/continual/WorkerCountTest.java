@@ -3,6 +3,7 @@ package dev.dacspark.spark.continual;
 import com.typesafe.config.ConfigFactory;
 import dev.dacspark.checkpoint.SafeTensors;
 import dev.dacspark.eval.ContinualMetrics;
+import dev.dacspark.eval.EvalSetting;
 import dev.dacspark.spark.cli.LocalSpark;
 import dev.dacspark.spark.data.PrepConfig;
 import dev.dacspark.spark.data.PrepJob;
@@ -80,12 +81,12 @@ class WorkerCountTest {
     void oneTwoAndFourWorkersTrainTheSameBatches() {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         JobConfig one = config(1);
-        ContinualMetrics reference = new ContinualJob(spark, one).run().get("dac");
+        ContinualMetrics reference = new ContinualJob(spark, one).run().get(EvalSetting.MTIL).get("dac");
         RunManifest.MethodState base = RunManifest.JSON.convertValue(Storage.readJson(one.runDir() + "/_manifest.json", hadoop),
                 RunManifest.class).methods.get("dac");
         for (int w : List.of(2, 4)) {
             JobConfig job = config(w);
-            ContinualMetrics m = new ContinualJob(spark, job).run().get("dac");
+            ContinualMetrics m = new ContinualJob(spark, job).run().get(EvalSetting.MTIL).get("dac");
             RunManifest.MethodState state = RunManifest.JSON.convertValue(Storage.readJson(job.runDir() + "/_manifest.json", hadoop),
                     RunManifest.class).methods.get("dac");
             for (int i = 1; i <= 2; i++) {

@@ -78,4 +78,25 @@ class MtilConfTest {
                     job.run().taskLr());
         }
     }
+
+    @Test
+    void theXTailConfigsHoldRailsTenDatasetsIn16ShotsAndScoreInBothSettings() {
+        PrepConfig c = load("xtail.conf");
+        // RAIL's configs/analytic_clip.yaml: aircraft, caltech101, dtd, eurosat, oxford_flowers, food101, mnist,
+        // oxford_pets, stanford_cars, sun397; num_shots 16
+        assertEquals(List.of("aircraft", "caltech101", "dtd", "eurosat", "flowers", "food", "mnist", "oxfordpet", "stanfordcars",
+                "sun397"), c.tasks().stream().map(PrepConfig.TaskSource::name).toList());
+        c.tasks().forEach(t -> assertEquals(16, t.shots(), t.name()));
+        PrepConfig.TaskSource caltech = load("mtil.conf").tasks().get(1);
+        assertEquals(caltech.source(), c.tasks().get(1).source(), "a dataset as conf/mtil.conf reads it");
+        assertEquals(caltech.classNames(), c.tasks().get(1).classNames());
+        assertEquals(caltech.templates(), c.tasks().get(1).templates());
+        Path conf = REPO.resolve("conf").resolve("xtail-train.conf");
+        JobConfig job = JobConfig.from(ConfigFactory.parseString("mtil.root = \"s3a://bench/mtil\", CLIP = \"s3a://bench/clip\"")
+                .withFallback(ConfigFactory.parseFile(conf.toFile())), conf.getParent());
+        assertEquals(c.output(), job.data());
+        assertEquals("xtail-shots-16", job.runId());
+        assertEquals(List.of(dev.dacspark.eval.EvalSetting.X_TAIL, dev.dacspark.eval.EvalSetting.MTIL), job.run().eval().settings());
+        assertEquals(List.of("a photo of a {}."), job.run().eval().xTailTemplates());
+    }
 }
