@@ -29,8 +29,6 @@ final class CheckpointFiles {
     static final String WEIGHTS = "model.safetensors";
     /** The index of a sharded one: {@code metadata} (total_parameters, total_size) and {@code weight_map} (tensor -> shard). */
     static final String INDEX = "model.safetensors.index.json";
-    /** transformers' default shard limit ({@code save_pretrained(max_shard_size="50GB")}, 50 x 10^9 bytes). */
-    static final long DEFAULT_MAX_SHARD_BYTES = 50_000_000_000L;
 
     private CheckpointFiles() {}
 

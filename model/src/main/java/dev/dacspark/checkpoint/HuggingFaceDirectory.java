@@ -33,8 +33,8 @@ public final class HuggingFaceDirectory {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
-    /** transformers' default shard limit, 50 GB: a CLIP below it is one {@code model.safetensors}. */
-    public static final long DEFAULT_MAX_SHARD_BYTES = CheckpointFiles.DEFAULT_MAX_SHARD_BYTES;
+    /** transformers' default shard limit ({@code save_pretrained(max_shard_size="50GB")}, 50 x 10^9 bytes): a CLIP is one file. */
+    public static final long DEFAULT_MAX_SHARD_BYTES = 50_000_000_000L;
     /** The weights file of an unsharded directory. */
     public static final String WEIGHTS = CheckpointFiles.WEIGHTS;
     /** The transformers release whose files these follow (its {@code config.json} names it). */
@@ -48,11 +48,7 @@ public final class HuggingFaceDirectory {
      */
     public static List<Path> write(ClipModel model, Path tokenizerJson, Path dir, long maxShardBytes, Map<String, String> metadata) {
         ClipConfig c = model.config();
-        TokenizerFiles.TokenIds ids = TokenizerFiles.write(tokenizerJson, c.contextLength(), dir);
-        if (ids.eos() >= c.vocabSize()) {
-            throw new CheckpointException(tokenizerJson + ": its end token " + ids.eos() + " is outside the model's vocabulary of "
-                    + c.vocabSize() + " tokens; export with the tokenizer the model was trained with");
-        }
+        TokenizerFiles.TokenIds ids = TokenizerFiles.write(tokenizerJson, c, dir);
         Map<String, String> weightsMetadata = new LinkedHashMap<>(ClipCheckpoint.metadata(model, ClipCheckpoint.Format.HUGGINGFACE, metadata));
         weightsMetadata.put("format", "pt"); // transformers' framework tag; the keys tell the naming
         List<Path> files = CheckpointFiles.writeDirectory(dir, ClipCheckpoint.tensors(model, ClipCheckpoint.Format.HUGGINGFACE),

@@ -230,8 +230,8 @@ public final class PeftAdapter {
             adapted.stream().map(m -> m.substring(m.lastIndexOf('.') + 1)).distinct().forEach(list::add);
             return list;
         }
-        List<String> alternatives = new ArrayList<>();
-        adapted.forEach(m -> alternatives.add(Pattern.quote(m)));
+        List<String> alternatives = new ArrayList<>(); // module names are letters, digits, '_' and '.': only '.' needs escaping
+        adapted.forEach(m -> alternatives.add(m.replace(".", "\\.")));
         return JSON.getNodeFactory().textNode("^(" + String.join("|", alternatives) + ")$");
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dacspark.clip.ClipConfig;
 import dev.dacspark.clip.ClipTokenizer;
 
 import java.io.IOException;
@@ -28,18 +29,22 @@ final class TokenizerFiles {
     /** The ids a model directory's {@code config.json} names: start (bos) and end (eos) of text. */
     record TokenIds(long bos, long eos) {}
 
-    /** Writes the tokenizer files of {@code tokenizerJson} into {@code dir}; returns the start and end ids. */
-    static TokenIds write(Path tokenizerJson, int contextLength, Path dir) {
+    /**
+     * Writes the tokenizer files of {@code tokenizerJson} for {@code model} into {@code dir}; returns the start and end ids.
+     * A tokenizer whose ids do not fit the model's vocabulary is refused ({@link ClipTokenizer#forModel}).
+     */
+    static TokenIds write(Path tokenizerJson, ClipConfig model, Path dir) {
         Path source = Files.isDirectory(tokenizerJson) ? tokenizerJson.resolve("tokenizer.json") : tokenizerJson;
-        JsonNode model;
+        JsonNode vocabulary;
         try {
-            model = JSON.readTree(source.toFile()).path("model");
+            vocabulary = JSON.readTree(source.toFile()).path("model");
         } catch (IOException e) {
             throw new CheckpointException(source + ": cannot read the tokenizer: " + e.getMessage(), e);
         }
-        try (ClipTokenizer tokenizer = ClipTokenizer.load(source, contextLength)) {
-            String type = model.path("type").asText("");
-            String unk = model.path("unk_token").isTextual() ? model.get("unk_token").asText() : null;
+        int contextLength = model.contextLength();
+        try (ClipTokenizer tokenizer = ClipTokenizer.forModel(source, source.toString(), model, "the exported model")) {
+            String type = vocabulary.path("type").asText("");
+            String unk = vocabulary.path("unk_token").isTextual() ? vocabulary.get("unk_token").asText() : null;
             ObjectNode special = JSON.createObjectNode();
             special.put("bos_token", tokenizer.startToken());
             special.put("eos_token", tokenizer.endToken());

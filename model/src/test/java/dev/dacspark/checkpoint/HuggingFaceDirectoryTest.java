@@ -144,6 +144,33 @@ class HuggingFaceDirectoryTest {
     }
 
     @Test
+    void theDemoModelsWordLevelTokenizerIsAFastTokenizerWithItsOwnIdsAndAMismatchIsRefused(@TempDir Path dir) throws IOException {
+        try (NDManager m = NDManager.newBaseManager()) {
+            ClipModel demo = ClipCheckpoint.load(DemoBaseModel.checkpoint(), m);
+            Path out = dir.resolve("demo");
+            HuggingFaceDirectory.write(demo, DemoBaseModel.tokenizer(), out, HuggingFaceDirectory.DEFAULT_MAX_SHARD_BYTES, Map.of());
+            JsonNode tc = JSON.readTree(out.resolve("tokenizer_config.json").toFile());
+            assertEquals("PreTrainedTokenizerFast", tc.get("tokenizer_class").asText());
+            assertEquals(demo.config().contextLength(), tc.get("model_max_length").asInt());
+            JsonNode config = JSON.readTree(out.resolve("config.json").toFile());
+            try (ClipTokenizer t = ClipTokenizer.load(DemoBaseModel.tokenizer(), demo.config().contextLength())) {
+                assertEquals(t.startToken(), tc.get("bos_token").asText());
+                assertEquals(t.endToken(), tc.get("eos_token").asText());
+                assertEquals(t.startId(), config.at("/text_config/bos_token_id").asLong());
+                assertEquals(t.endId(), config.at("/text_config/eos_token_id").asLong());
+            }
+            assertEquals(demo.config(), ClipCheckpoint.read(out).config());
+            assertTrue(Files.readString(out.resolve("README.md")).contains("greyscale"));
+
+            // CLIP's 49408-token BPE does not fit the demo model's 70-token embedding
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> HuggingFaceDirectory.write(demo, tokenizer(), dir.resolve("mismatch"), HuggingFaceDirectory.DEFAULT_MAX_SHARD_BYTES,
+                            Map.of()));
+            assertTrue(e.getMessage().contains(tokenizer().toString()) && e.getMessage().contains("vocab_size"), e.getMessage());
+        }
+    }
+
+    @Test
     void sizesAreReadAsTransformersReadsThem() {
         assertEquals(50_000_000_000L, HuggingFaceDirectory.parseSize("50GB"));
         assertEquals(200_000_000L, HuggingFaceDirectory.parseSize("200MB"));
