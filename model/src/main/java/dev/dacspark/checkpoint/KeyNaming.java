@@ -87,11 +87,9 @@ final class KeyNaming {
             if (k.endsWith("position_ids")) {
                 continue;
             }
-            Matcher m = HF_BLOCK.matcher(k);
-            if (m.matches()) {
-                String prefix = (m.group(1).equals("vision") ? "visual." : "") + "transformer.resblocks." + m.group(2) + ".";
-                out.put(prefix + HF_TO_OA_BLOCK.getOrDefault(stripParam(m.group(3)), "hf:" + stripParam(m.group(3)))
-                        + paramSuffix(m.group(3)), t);
+            if (HF_BLOCK.matcher(k).matches()) {
+                String module = internalBlockName(stripParam(k));
+                out.put(module == null ? "hf:" + k : module + paramSuffix(k), t);
                 continue;
             }
             switch (k) {
@@ -124,6 +122,34 @@ final class KeyNaming {
             "layer_norm2", "ln_2",
             "mlp.fc1", "mlp.c_fc",
             "mlp.fc2", "mlp.c_proj");
+
+    /**
+     * The Hugging Face {@code CLIPModel} name of a module inside a transformer block, from ours: {@code
+     * visual.transformer.resblocks.0.attn.q_proj} -> {@code vision_model.encoder.layers.0.self_attn.q_proj}, {@code
+     * transformer.resblocks.1.mlp.c_fc} -> {@code text_model.encoder.layers.1.mlp.fc1}.
+     */
+    static String huggingFaceBlockName(String internal) {
+        Matcher m = OA_BLOCK.matcher(internal);
+        String hf = m.matches() ? OA_TO_HF_BLOCK.get(m.group(3)) : null;
+        if (hf == null) {
+            throw new IllegalArgumentException("'" + internal + "' is no module of a transformer block (one of "
+                    + new java.util.TreeSet<>(OA_TO_HF_BLOCK.keySet()) + " in visual.transformer.resblocks.N or transformer.resblocks.N)");
+        }
+        return (m.group(1) == null ? "text_model" : "vision_model") + ".encoder.layers." + m.group(2) + "." + hf;
+    }
+
+    /** Our name of a Hugging Face block module ({@link #huggingFaceBlockName} reversed); null for a name that is none. */
+    static String internalBlockName(String hf) {
+        Matcher m = HF_BLOCK.matcher(hf);
+        String oa = m.matches() ? HF_TO_OA_BLOCK.get(m.group(3)) : null;
+        return oa == null ? null : (m.group(1).equals("vision") ? "visual." : "") + "transformer.resblocks." + m.group(2) + "." + oa;
+    }
+
+    private static final Map<String, String> OA_TO_HF_BLOCK = new LinkedHashMap<>();
+
+    static {
+        HF_TO_OA_BLOCK.forEach((hf, oa) -> OA_TO_HF_BLOCK.put(oa, hf));
+    }
 
     private static String stripParam(String rest) {
         int dot = rest.lastIndexOf('.');
@@ -165,17 +191,12 @@ final class KeyNaming {
 
     /** Internal names -> Hugging Face CLIPModel names. */
     private static Map<String, Tensor> toHuggingFace(Map<String, Tensor> internal) {
-        Map<String, String> blockNames = new LinkedHashMap<>();
-        HF_TO_OA_BLOCK.forEach((hf, oa) -> blockNames.put(oa, hf));
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> e : internal.entrySet()) {
             String k = e.getKey();
             Tensor t = e.getValue();
-            Matcher m = OA_BLOCK.matcher(k);
-            if (m.matches()) {
-                String tower = m.group(1) == null ? "text_model" : "vision_model";
-                String rest = m.group(3);
-                out.put(tower + ".encoder.layers." + m.group(2) + "." + blockNames.get(stripParam(rest)) + paramSuffix(rest), t);
+            if (OA_BLOCK.matcher(k).matches()) {
+                out.put(huggingFaceBlockName(stripParam(k)) + paramSuffix(k), t);
                 continue;
             }
             String hf = switch (k) {

@@ -25,19 +25,23 @@ public final class ClipTokenizer implements AutoCloseable {
     private final int contextLength;
     private final long startId;
     private final long endId;
+    private final String startToken;
+    private final String endToken;
     private final String source;
 
     private ClipTokenizer(HuggingFaceTokenizer tokenizer, int contextLength, String source) {
         this.tokenizer = tokenizer;
         this.contextLength = contextLength;
         this.source = source;
-        long[] empty = tokenizer.encode("").getIds();
-        if (empty.length != 2) {
+        Encoding empty = tokenizer.encode("");
+        if (empty.getIds().length != 2) {
             throw new IllegalArgumentException(source + ": the tokenizer must add one start and one end token "
-                    + "(a post-processor such as RobertaProcessing); it turned \"\" into " + empty.length + " tokens");
+                    + "(a post-processor such as RobertaProcessing); it turned \"\" into " + empty.getIds().length + " tokens");
         }
-        this.startId = empty[0];
-        this.endId = empty[1];
+        this.startId = empty.getIds()[0];
+        this.endId = empty.getIds()[1];
+        this.startToken = empty.getTokens()[0];
+        this.endToken = empty.getTokens()[1];
     }
 
     /** Loads {@code tokenizer.json} from a file or a model directory; never downloads. */
@@ -86,6 +90,16 @@ public final class ClipTokenizer implements AutoCloseable {
 
     public long endId() {
         return endId;
+    }
+
+    /** The start token as text, e.g. {@code <|startoftext|>}. */
+    public String startToken() {
+        return startToken;
+    }
+
+    /** The end token as text, e.g. {@code <|endoftext|>}. */
+    public String endToken() {
+        return endToken;
     }
 
     /** One text as {@code contextLength} ids. */

@@ -2,6 +2,7 @@ package dev.dacspark.spark.continual;
 
 import ai.djl.ndarray.NDManager;
 import dev.dacspark.checkpoint.ClipCheckpoint;
+import dev.dacspark.checkpoint.HuggingFaceDirectory;
 import dev.dacspark.checkpoint.LoraState;
 import dev.dacspark.checkpoint.SafeTensors;
 import dev.dacspark.checkpoint.TensorArrays;
@@ -15,6 +16,7 @@ import dev.dacspark.lora.DacConfig;
 import dev.dacspark.lora.ExpertPools;
 import dev.dacspark.lora.TaskMemory;
 import dev.dacspark.spark.eval.StreamEvaluator;
+import dev.dacspark.spark.export.TaskExports;
 import dev.dacspark.spark.storage.Storage;
 import dev.dacspark.spark.train.DistributedTrainer;
 import dev.dacspark.spark.train.FaultInjector;
@@ -227,9 +229,22 @@ public final class ContinualJob {
             Storage.writeSafeTensors(store.uri(memoryFile), mem, meta, hadoop);
         }
         events.beforeMergedCheckpoint(method.id(), t + 1);
-        String merged = store.newFile(dir, "merged", ".safetensors");
-        Storage.writeSafeTensors(store.uri(merged), ClipCheckpoint.tensors(model, config.run().saveFormat()),
-                ClipCheckpoint.metadata(model, config.run().saveFormat(), meta), hadoop);
+        String merged;
+        String hfModel = null;
+        if (config.run().saveFormat() == ClipCheckpoint.Format.HUGGINGFACE) { // a model directory, its one weights file the merged one
+            hfModel = store.newFile(dir, "merged", "");
+            merged = hfModel + "/" + HuggingFaceDirectory.WEIGHTS;
+            TaskExports.modelDirectory(model, config.tokenizer(), store.uri(hfModel), Long.MAX_VALUE, meta, hadoop);
+        } else {
+            merged = store.newFile(dir, "merged", ".safetensors");
+            Storage.writeSafeTensors(store.uri(merged), ClipCheckpoint.tensors(model, config.run().saveFormat()),
+                    ClipCheckpoint.metadata(model, config.run().saveFormat(), meta), hadoop);
+        }
+        String adapterDir = store.newFile(dir, "adapter", "");
+        String base = state.last() == null ? config.checkpoint()
+                : store.uri(state.last().hfModel() != null ? state.last().hfModel() : state.last().merged());
+        TaskExports.adapter(lora, adapter.scaling(), model.config(), base,
+                new TaskExports.Task(config.runId(), method.id(), t + 1, task.name()), store.uri(adapterDir), hadoop);
 
         long e0 = System.nanoTime();
         Map<EvalSetting, List<Double>> rows = boxed(evaluator.accuracy(model, tokenizer, store.uri(merged), stream,
@@ -237,8 +252,8 @@ public final class ContinualJob {
         double evalSeconds = (System.nanoTime() - e0) / 1e9;
         StepCheckpoint.Losses l = report.losses();
         return new RunManifest.TaskEntry(t + 1, task.name(), merged, loraFile, memoryFile, experts, rows.get(EvalSetting.MTIL),
-                rows.get(EvalSetting.X_TAIL), trainSeconds, evalSeconds,
-                train.iterations(), config.workers(), perRank, trainable, report.peakRssMb(), l.loss(), l.clip(), l.ago());
+                rows.get(EvalSetting.X_TAIL), trainSeconds, evalSeconds, train.iterations(), config.workers(), perRank, trainable,
+                report.peakRssMb(), l.loss(), l.clip(), l.ago(), hfModel, adapterDir);
     }
 
     /** The zero-shot rows of these settings that another method of this run evaluated already; null when none did. */

@@ -104,13 +104,27 @@ public final class RunManifest {
 
     /**
      * A committed task: its files (null for zero-shot), its accuracy rows (MTIL's {@code accuracy}, X-TAIL's
-     * {@code xTail}; null for a setting not evaluated), and its costs.
-     * {@code experts} is the Parquet folder of the task's vote counts per module and expert.
+     * {@code xTail}; null for a setting not evaluated), and its costs. {@code experts} is the Parquet folder of the
+     * task's vote counts per module and expert; {@code hfModel} the Hugging Face model directory whose weights
+     * {@code merged} is (save-format huggingface), {@code adapter} the PEFT adapter folder of the merged experts (both
+     * null in runs made before they were written).
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record TaskEntry(int index, String name, String merged, String lora, String memory, String experts,
             List<Double> accuracy, List<Double> xTail, double trainSeconds, double evalSeconds, int iterations, int workers,
-            int batchPerRank, long trainableParameters, double peakRssMb, double loss, double clipLoss, double agoLoss) {
+            int batchPerRank, long trainableParameters, double peakRssMb, double loss, double clipLoss, double agoLoss,
+            String hfModel, String adapter) {
+
+        @com.fasterxml.jackson.annotation.JsonCreator
+        public TaskEntry {}
+
+        /** A task without a model directory or adapter (zero-shot). */
+        public TaskEntry(int index, String name, String merged, String lora, String memory, String experts,
+                List<Double> accuracy, List<Double> xTail, double trainSeconds, double evalSeconds, int iterations, int workers,
+                int batchPerRank, long trainableParameters, double peakRssMb, double loss, double clipLoss, double agoLoss) {
+            this(index, name, merged, lora, memory, experts, accuracy, xTail, trainSeconds, evalSeconds, iterations, workers,
+                    batchPerRank, trainableParameters, peakRssMb, loss, clipLoss, agoLoss, null, null);
+        }
 
         /** The accuracy row of a setting. */
         public List<Double> accuracy(EvalSetting setting) {
@@ -146,7 +160,7 @@ public final class RunManifest {
             out.add(results);
         }
         methods.values().forEach(m -> m.tasks.forEach(t -> {
-            for (String f : new String[] {t.merged(), t.lora(), t.memory(), t.experts()}) {
+            for (String f : new String[] {t.merged(), t.lora(), t.memory(), t.experts(), t.hfModel(), t.adapter()}) {
                 if (f != null) {
                     out.add(f);
                 }

@@ -11,6 +11,7 @@ import org.apache.hadoop.fs.FSError;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -217,6 +218,39 @@ public final class Storage {
             return fs(uri, hadoop).delete(path(uri), true);
         } catch (IOException e) {
             return false;
+        }
+    }
+
+    /**
+     * Writes a folder at {@code uri} with {@code writer}, which fills a local folder: the folder itself for a local URI,
+     * else a temporary one copied up file by file (then removed). Files that are written and then listed by a manifest.
+     */
+    public static void writeDirectory(String uri, java.util.function.Consumer<java.nio.file.Path> writer, Configuration hadoop) {
+        URI u = URI.create(uri);
+        if (u.getScheme() == null || u.getScheme().equals("file")) {
+            writer.accept(java.nio.file.Path.of(u.getScheme() == null ? uri : u.getPath()));
+            return;
+        }
+        java.nio.file.Path tmp = null;
+        try {
+            tmp = Files.createTempDirectory("dac-export-");
+            writer.accept(tmp);
+            FileSystem fs = fs(uri, hadoop);
+            try (var files = Files.walk(tmp)) {
+                for (java.nio.file.Path f : files.filter(Files::isRegularFile).toList()) {
+                    fs.copyFromLocalFile(false, true, new Path(f.toUri()), path(uri + "/" + tmp.relativize(f).toString().replace('\\', '/')));
+                }
+            }
+        } catch (IOException | FSError e) {
+            throw PermanentIoFailure.of("cannot write " + uri, e);
+        } finally {
+            if (tmp != null) {
+                try (var files = Files.walk(tmp)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                } catch (IOException e) {
+                    LoggerFactory.getLogger(Storage.class).warn("cannot remove the temporary folder {}: {}", tmp, e.getMessage());
+                }
+            }
         }
     }
 
