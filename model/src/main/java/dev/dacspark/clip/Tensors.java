@@ -1,31 +1,18 @@
 package dev.dacspark.clip;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Arrays made from Java data, in memory that libtorch allocated, and products with numbers. Two reasons:
- * <ul>
- *   <li>DJL's PyTorch engine wraps a Java direct buffer (16-byte aligned, at an address that changes from run to
- *       run) for {@code manager.create(float[])}; libtorch's own allocations are 64-byte aligned, and MKL computes
- *       bitwise reproducible results ({@code MKL_CBWR}) only for aligned inputs.</li>
- *   <li>DJL's {@code x.mul(2f)} and {@code x.div(2f)} wrap the number in such a buffer and free it right after the
- *       call, but autograd keeps that scalar for the gradient of mul and div. Once the garbage collector has freed
- *       the buffer, the backward pass reads freed memory: NaN losses now and then, and runs that are not bit for
- *       bit reproducible. Products and quotients with numbers therefore go through {@link #mul} and {@link #div},
- *       whose scalar libtorch owns and autograd keeps alive. (Sums keep no operand for the backward pass.)</li>
- * </ul>
+ * Products and quotients with numbers, safe to differentiate. DJL's {@code x.mul(2f)} and {@code x.div(2f)} wrap the
+ * number in a Java direct buffer and free it right after the call, but autograd keeps that scalar for the gradient of
+ * mul and div. Once the garbage collector has freed the buffer, the backward pass reads freed memory: NaN losses now
+ * and then, and runs that are not bit for bit reproducible. Products and quotients with numbers therefore go through
+ * {@link #mul} and {@link #div}, whose scalar libtorch owns and autograd keeps alive. (Sums keep no operand for the
+ * backward pass.)
  */
 public final class Tensors {
     private Tensors() {}
-
-    /** A float32 array of the given shape holding {@code data}, in libtorch's memory, on the manager's device. */
-    public static NDArray float32(NDManager manager, float[] data, Shape shape) {
-        try (NDArray wrapped = manager.create(data, shape)) {
-            return wrapped.duplicate();
-        }
-    }
 
     /** {@code x * value}; safe to differentiate. */
     public static NDArray mul(NDArray x, float value) {
@@ -43,7 +30,7 @@ public final class Tensors {
 
     /** A 0-dimensional float32 array in libtorch's memory, on x's device. */
     private static NDArray scalar(NDArray x, float value) {
-        NDArray s = float32(x.getManager(), new float[] {value}, new Shape());
+        NDArray s = HostTransfers.float32(x.getManager(), new float[] {value}, new Shape());
         if (s.getDevice().equals(x.getDevice())) {
             return s;
         }

@@ -52,6 +52,6 @@ public final class TextTransformer extends Module {
                 m[(int) (i * l + j)] = Float.NEGATIVE_INFINITY;
             }
         }
-        return Tensors.float32(manager, m, new ai.djl.ndarray.types.Shape(l, l));
+        return HostTransfers.float32(manager, m, new ai.djl.ndarray.types.Shape(l, l));
     }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.norm.Dropout;
+import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.clip.Linear;
 import dev.dacspark.clip.Module;
 import dev.dacspark.clip.Param;
@@ -68,7 +69,7 @@ public final class ExpertPool extends Module implements Linear.Adapter {
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
         }
-        return Tensors.float32(manager, v, shape);
+        return HostTransfers.float32(manager, v, shape);
     }
 
     /** Training mode: dropout on, votes exchanged and counted. */
@@ -109,7 +110,7 @@ public final class ExpertPool extends Module implements Linear.Adapter {
         for (int e : experts) {
             scale[e] = (float) config.scaling();
         }
-        NDArray s = Tensors.float32(x.getManager(), scale, new Shape(config.rank())).toDevice(x.getDevice(), false);
+        NDArray s = HostTransfers.float32(x.getManager(), scale, new Shape(config.rank())).toDevice(x.getDevice(), false);
         return x.matMul(loraA.array().transpose()).mul(s).matMul(loraB.array().transpose());
     }
 
@@ -146,6 +147,6 @@ public final class ExpertPool extends Module implements Linear.Adapter {
         for (int i = 0; i < idx.length; i++) {
             idx[i] = experts[i];
         }
-        return of.array().getManager().create(idx).toDevice(of.array().getDevice(), false);
+        return HostTransfers.int64(of.array().getManager(), idx, new Shape(idx.length)).toDevice(of.array().getDevice(), false);
     }
 }

@@ -2,6 +2,7 @@ package dev.dacspark.lora;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.clip.Linear;
 import dev.dacspark.clip.Module;
 import dev.dacspark.clip.Param;
@@ -54,7 +55,7 @@ public final class Router extends Module {
      */
     public int[] route(NDArray x, VoteExchange exchange, boolean training) {
         int r = config.rank();
-        float[] probs = linear.forward(x.get(":, 0, :").stopGradient()).softmax(-1).toFloatArray(); // (N, r)
+        float[] probs = HostTransfers.floats(linear.forward(x.get(":, 0, :").stopGradient()).softmax(-1)); // (N, r)
         float[] votes = new float[r];
         for (int b = 0; b < probs.length / r; b++) {
             for (int e : TopK.indices(probs, b * r, r, config.routeTopK())) {

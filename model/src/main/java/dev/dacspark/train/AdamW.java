@@ -3,10 +3,12 @@ package dev.dacspark.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.dacspark.checkpoint.SafeTensors.Tensor;
 import dev.dacspark.checkpoint.TensorArrays;
+import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.clip.Param;
 import dev.dacspark.clip.Tensors;
 import dev.dacspark.config.Section;
@@ -100,7 +102,8 @@ public final class AdamW {
             NDArray v2 = Tensors.mul(v, (float) b2).add(Tensors.mul(g.mul(g), (float) (1 - b2)));
             double bias1 = 1 - Math.pow(b1, t);
             double bias2Sqrt = Math.sqrt(1 - Math.pow(b2, t));
-            NDArray denom = Tensors.div(v2.sqrt(), (float) bias2Sqrt).add((float) settings.eps()); // a sum: no scalar kept
+            NDArray eps = HostTransfers.float32(manager, new float[] {(float) settings.eps()}, new Shape()).toDevice(v2.getDevice(), false);
+            NDArray denom = Tensors.div(v2.sqrt(), (float) bias2Sqrt).add(eps);
             NDArray updated = decayed.sub(Tensors.mul(m2.div(denom), (float) (lr / bias1)));
             replace(expAvg, name, m2);
             replace(expAvgSq, name, v2);

@@ -29,7 +29,7 @@ public interface Collective {
         if (worldSize() == 1) {
             return local;
         }
-        float[] mine = local.toFloatArray();
+        float[] mine = dev.dacspark.clip.HostTransfers.floats(local);
         byte[] bytes = new byte[mine.length * 4];
         java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(mine);
         byte[][] all = allGather(bytes);
@@ -41,7 +41,7 @@ public interface Collective {
             } else {
                 float[] v = new float[all[r].length / 4];
                 java.nio.ByteBuffer.wrap(all[r]).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
-                parts.add(dev.dacspark.clip.Tensors.float32(local.getManager(), v, new ai.djl.ndarray.types.Shape(v.length / cols, cols))
+                parts.add(dev.dacspark.clip.HostTransfers.float32(local.getManager(), v, new ai.djl.ndarray.types.Shape(v.length / cols, cols))
                         .toDevice(local.getDevice(), false));
             }
         }

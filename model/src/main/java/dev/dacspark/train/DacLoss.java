@@ -2,6 +2,7 @@ package dev.dacspark.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.clip.Tensors;
 import dev.dacspark.lora.ExpertPool;
 import dev.dacspark.lora.TaskMemory;
@@ -31,7 +32,7 @@ public final class DacLoss {
             }
         }
         NDManager m = logitsPerText.getManager();
-        NDArray targets = Tensors.float32(m, t, new ai.djl.ndarray.types.Shape(n, n)).toDevice(logitsPerText.getDevice(), false);
+        NDArray targets = HostTransfers.float32(m, t, new ai.djl.ndarray.types.Shape(n, n)).toDevice(logitsPerText.getDevice(), false);
         NDArray textToImage = softCrossEntropy(logitsPerText, targets);
         NDArray imageToText = softCrossEntropy(logitsPerText.transpose(), targets.transpose());
         return Tensors.div(textToImage.add(imageToText), 2f);

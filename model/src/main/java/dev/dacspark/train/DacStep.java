@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.training.GradientCollector;
 import dev.dacspark.clip.ClipModel;
+import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.clip.Tensors;
 import dev.dacspark.lora.ExpertPools;
 import dev.dacspark.lora.TaskMemory;
@@ -50,12 +51,14 @@ public final class DacStep {
             NDArray clip = DacLoss.clipLoss(logitsPerText, collective.gatherLongs(labels));
             if (agoWeight == 0) {
                 gc.backward(clip);
-                return new Losses(clip.getFloat(), clip.getFloat(), 0f, logitsPerText);
+                float c = HostTransfers.floats(clip)[0];
+                return new Losses(c, c, 0f, logitsPerText);
             }
             NDArray ago = DacLoss.agoLoss(pools.pools().values(), memory, images.getManager());
             NDArray weightedAgo = Tensors.mul(ago, (float) agoWeight);
             gc.backward(collective.rank() == 0 ? clip.add(weightedAgo) : clip);
-            return new Losses(clip.getFloat() + weightedAgo.getFloat(), clip.getFloat(), ago.getFloat(), logitsPerText);
+            float c = HostTransfers.floats(clip)[0];
+            return new Losses(c + HostTransfers.floats(weightedAgo)[0], c, HostTransfers.floats(ago)[0], logitsPerText);
         }
     }
 

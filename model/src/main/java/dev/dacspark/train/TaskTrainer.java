@@ -7,8 +7,8 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import dev.dacspark.clip.ClipImageProcessor;
 import dev.dacspark.clip.ClipModel;
+import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.clip.Param;
-import dev.dacspark.clip.Tensors;
 import dev.dacspark.data.Sample;
 import dev.dacspark.data.Seeds;
 import dev.dacspark.lora.ExpertPools;
@@ -95,8 +95,8 @@ public final class TaskTrainer {
         long t1 = System.nanoTime();
         dataNanos += t1 - t0;
         try (NDScope scope = new NDScope()) {
-            NDArray images = Tensors.float32(manager, pixels, new Shape(local, 3, res, res));
-            NDArray text = manager.create(tokens, new Shape(local, setup.contextLength()));
+            NDArray images = HostTransfers.float32(manager, pixels, new Shape(local, 3, res, res));
+            NDArray text = HostTransfers.int64(manager, tokens, new Shape(local, setup.contextLength()));
             DacStep.Losses losses = DacStep.forwardBackward(model, pools, memory, images, text, labels, collective);
             Map<String, Param> params = pools.parameters();
             optimizer.step(params, summedGradients(params), setup.schedule().lr(t));
@@ -173,7 +173,7 @@ public final class TaskTrainer {
             NDArray g = grads.get(name);
             int size = Math.toIntExact(params.get(name).numel());
             if (g != null) {
-                System.arraycopy(g.toFloatArray(), 0, flat, off, size);
+                System.arraycopy(HostTransfers.floats(g), 0, flat, off, size);
             }
             off += size;
         }
@@ -185,7 +185,7 @@ public final class TaskTrainer {
             int size = Math.toIntExact(p.numel());
             float[] part = new float[size];
             System.arraycopy(sum, off, part, 0, size);
-            out.put(name, Tensors.float32(manager, part, p.shape()).toDevice(p.array().getDevice(), false));
+            out.put(name, HostTransfers.float32(manager, part, p.shape()).toDevice(p.array().getDevice(), false));
             off += size;
         }
         return out;

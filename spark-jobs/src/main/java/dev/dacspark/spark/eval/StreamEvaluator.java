@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.dacspark.clip.ClipImageProcessor;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.ClipTokenizer;
-import dev.dacspark.clip.Tensors;
+import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.data.Sample;
 import dev.dacspark.eval.ZeroShotClassifier;
 import dev.dacspark.spark.continual.PreparedStream;
@@ -56,7 +56,7 @@ public final class StreamEvaluator {
             for (PreparedStream.Task task : stream.tasks()) {
                 NDArray e = classifier.classEmbeddings(task.classNames(), task.templates());
                 long[] shape = e.getShape().getShape();
-                classes.add(new ClassEmbeddings((int) shape[0], (int) shape[1], e.toFloatArray()));
+                classes.add(new ClassEmbeddings((int) shape[0], (int) shape[1], HostTransfers.floats(e)));
             }
         }
         return accuracy(modelUri, stream, classes, description);
@@ -102,7 +102,7 @@ public final class StreamEvaluator {
                 Work w = it.next();
                 List<Sample> samples = ShardReader.read(List.of(w.file()), hadoop.value());
                 ClassEmbeddings c = classes.get(w.task());
-                NDArray embeddings = Tensors.float32(m, c.values(), new Shape(c.classes(), c.dim()));
+                NDArray embeddings = HostTransfers.float32(m, c.values(), new Shape(c.classes(), c.dim()));
                 long correct = ZeroShotClassifier.correct(lease.model(), processor, samples, embeddings, batch, m);
                 out.add(new Score(w.task(), correct, samples.size()));
             }

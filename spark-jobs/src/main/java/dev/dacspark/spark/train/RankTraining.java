@@ -5,6 +5,7 @@ import dev.dacspark.checkpoint.TensorArrays;
 import dev.dacspark.checkpoint.SafeTensors;
 import dev.dacspark.clip.ClipImageProcessor;
 import dev.dacspark.clip.ClipModel;
+import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.clip.Linear;
 import dev.dacspark.clip.Module;
 import dev.dacspark.clip.Param;
@@ -111,7 +112,7 @@ final class RankTraining {
     private static void verifySameParameters(Collective ring, ExpertPools pools, int step) throws Exception {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
         for (Map.Entry<String, Param> e : pools.parameters().entrySet()) {
-            float[] v = e.getValue().array().toFloatArray();
+            float[] v = HostTransfers.floats(e.getValue().array());
             ByteBuffer b = ByteBuffer.allocate(v.length * 4);
             b.asFloatBuffer().put(v);
             sha.update(b.array());
