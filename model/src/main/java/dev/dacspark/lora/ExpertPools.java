@@ -1,5 +1,6 @@
 package dev.dacspark.lora;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import dev.dacspark.clip.ClipConfig;
@@ -126,24 +127,21 @@ public final class ExpertPools {
     /**
      * Ends the task: for every pool, folds W0 += s * B[:, S] A[S, :] with S its top mergeTopK
      * experts by count, keeps its B columns in {@code memory} (per the AGO policy; skipped when
-     * memory is null), and detaches it. Returns the merged experts per module.
+     * memory is null), and detaches it. Nothing is read to the host.
      */
-    public Map<String, int[]> mergeAndDetach(TaskMemory memory) {
-        Map<String, int[]> merged = new LinkedHashMap<>();
+    public void mergeAndDetach(TaskMemory memory) {
         Map<String, Module> modules = model.namedModules();
         for (ExpertPool pool : pools.values()) {
             Linear linear = (Linear) modules.get(pool.name());
-            int[] experts = pool.topExpertsByCount();
             try (NDScope scope = new NDScope()) {
+                NDArray experts = pool.topExperts();
                 linear.weight.set(linear.weight.array().add(pool.mergedUpdate(experts))); // W0 + s B_S A_S
                 if (memory != null) {
-                    int[] kept = config.agoMemory() == DacConfig.AgoMemory.ALL ? ExpertPool.allExperts(config.rank()) : experts;
+                    NDArray kept = config.agoMemory() == DacConfig.AgoMemory.ALL ? TopK.arange(experts, config.rank()) : experts;
                     memory.append(pool.name(), pool.columnsOfB(kept));
                 }
             }
             linear.detach();
-            merged.put(pool.name(), experts);
         }
-        return merged;
     }
 }

@@ -2,12 +2,14 @@ package dev.dacspark.lora;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.clip.Linear;
 import dev.dacspark.clip.Module;
 import dev.dacspark.clip.Param;
 
-import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -23,22 +25,22 @@ import java.util.SplittableRandom;
  *   <li>the routeTopK most-voted experts form the mask, from the summed votes ({@link VoteScope#GLOBAL})
  *       or this rank's own ({@link VoteScope#LOCAL}).</li>
  * </ol>
- * Every top-k breaks ties toward the lower index ({@link TopK}). The router's output does not scale the
- * experts, so it gets no gradient (as in the authors' release): cls is taken without one.
+ * Every top-k breaks ties toward the lower index ({@link TopK}). All of it stays on the device, counts included:
+ * they are read to the host only when asked for ({@link #counts()}: a checkpoint, the end of a task). The router's
+ * output does not scale the experts, so it gets no gradient (as in the authors' release): cls is taken without one.
  */
 public final class Router extends Module {
     public final Param weight; // (r, d_in)
     public final Param bias;   // (r)
     private final Linear linear;
     private final DacConfig config;
-    private final float[] counts;
+    private NDArray counts;    // (r) float32, on the router's device
 
     Router(long inFeatures, DacConfig config) {
         this.config = config;
         this.linear = child("", new Linear(inFeatures, config.rank(), true)); // inline: weight and bias are the router's own
         this.weight = linear.weight;
         this.bias = linear.bias;
-        this.counts = new float[config.rank()];
     }
 
     /** Fresh values as {@code torch.nn.Linear} initialises itself (U(+-1/sqrt(d_in)), weight then bias); counts zero. */
@@ -46,44 +48,48 @@ public final class Router extends Module {
         double bound = 1 / Math.sqrt(weight.shape().get(1));
         weight.set(ExpertPool.uniform(manager, rng, weight.shape(), bound));
         bias.set(ExpertPool.uniform(manager, rng, bias.shape(), bound));
-        Arrays.fill(counts, 0f);
+        replaceCounts(manager.zeros(new Shape(config.rank())).toDevice(weight.array().getDevice(), false));
     }
 
     /**
-     * The mask (routeTopK expert indices, most-voted first) for the batch x (N, L, d_in); when training,
-     * exchanges the votes and counts them.
+     * The mask (r) boolean of the batch x (N, L, d_in); when training, exchanges the votes and counts them.
      */
-    public int[] route(NDArray x, VoteExchange exchange, boolean training) {
-        int r = config.rank();
-        float[] probs = HostTransfers.floats(linear.forward(x.get(":, 0, :").stopGradient()).softmax(-1)); // (N, r)
-        float[] votes = new float[r];
-        for (int b = 0; b < probs.length / r; b++) {
-            for (int e : TopK.indices(probs, b * r, r, config.routeTopK())) {
-                votes[e] += 1;
-            }
+    public NDArray route(NDArray x, VoteExchange exchange, boolean training) {
+        if (counts == null) {
+            throw new IllegalStateException("router without vote counts: initialise the pools or restore their counts first");
         }
+        int k = config.routeTopK();
+        NDArray probs = linear.forward(x.get(":, 0, :").stopGradient()).softmax(-1);            // (N, r)
+        NDArray votes = TopK.mask(probs, k).toType(DataType.FLOAT32, false).sum(new int[] {0}); // (r)
         if (!training) {
-            return TopK.indices(votes, config.routeTopK());
+            return TopK.mask(votes, k);
         }
-        float[] all = exchange.sumOverRanks(votes);
-        for (int i = 0; i < r; i++) {
-            counts[i] += all[i];
-        }
-        return TopK.indices(config.voteScope() == VoteScope.GLOBAL ? all : votes, config.routeTopK());
+        NDArray all = exchange.sumOverRanks(votes);
+        counts.addi(all);
+        return TopK.mask(config.voteScope() == VoteScope.GLOBAL ? all : votes, k);
     }
 
-    /** The k experts with the highest running counts of the task so far, highest first (ties: lower index first). */
-    public int[] topExpertsByCount(int k) {
+    /** The k experts with the highest running counts of the task so far (k) int64, highest first (ties: lower index first). */
+    public NDArray topExpertsByCount(int k) {
         return TopK.indices(counts, k);
     }
 
-    /** The running vote counts of the current task (a copy). */
+    /** The running vote counts of the current task, read to the host. */
     public float[] counts() {
-        return counts.clone();
+        return HostTransfers.floats(counts);
     }
 
     /** Replaces the running counts (restoring a checkpoint). */
     void setCounts(float[] values) {
-        System.arraycopy(values, 0, counts, 0, counts.length);
+        NDArray w = weight.array();
+        replaceCounts(HostTransfers.float32(w.getManager(), values, new Shape(values.length)).toDevice(w.getDevice(), false));
+    }
+
+    private void replaceCounts(NDArray values) {
+        NDScope.unregister(values);
+        if (counts != null) {
+            counts.close();
+        }
+        counts = values;
     }
 }

@@ -55,7 +55,7 @@ public final class DacLoss {
             if (p == null) {
                 continue;
             }
-            NDArray term = pool.columnsOfB(pool.topExpertsByCount()).transpose().matMul(p).abs().sum();
+            NDArray term = pool.columnsOfB(pool.topExperts()).transpose().matMul(p).abs().sum();
             total = total == null ? term : total.add(term);
         }
         return total == null ? manager.zeros(new ai.djl.ndarray.types.Shape()) : Tensors.div(total, pools.size());

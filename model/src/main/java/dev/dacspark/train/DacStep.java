@@ -2,6 +2,8 @@ package dev.dacspark.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.training.GradientCollector;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.HostTransfers;
@@ -57,13 +59,17 @@ public final class DacStep {
             NDArray ago = DacLoss.agoLoss(pools.pools().values(), memory, images.getManager());
             NDArray weightedAgo = Tensors.mul(ago, (float) agoWeight);
             gc.backward(collective.rank() == 0 ? clip.add(weightedAgo) : clip);
-            float c = HostTransfers.floats(clip)[0];
-            return new Losses(c + HostTransfers.floats(weightedAgo)[0], c, HostTransfers.floats(ago)[0], logitsPerText);
+            float[] l = HostTransfers.floats(NDArrays.stack(new NDList(clip, weightedAgo, ago))); // one read: clip, weighted AGO, AGO
+            return new Losses(l[0] + l[1], l[0], l[2], logitsPerText);
         }
     }
 
     /** The vote exchange over the collective's ranks: a module's votes summed ({@link VoteExchange#NONE} for one rank). */
     static VoteExchange voteExchange(Collective collective) {
-        return collective.worldSize() == 1 ? VoteExchange.NONE : collective::sum;
+        if (collective.worldSize() == 1) {
+            return VoteExchange.NONE;
+        }
+        return votes -> HostTransfers.float32(votes.getManager(), collective.sum(HostTransfers.floats(votes)), votes.getShape())
+                .toDevice(votes.getDevice(), false);
     }
 }
