@@ -57,6 +57,12 @@ public final class HostTransfers {
                     bytesToHost - earlier.bytesToHost);
         }
 
+        /** These and {@code more} together. */
+        public Count plus(Count more) {
+            return new Count(toDevice + more.toDevice, toHost + more.toHost, bytesToDevice + more.bytesToDevice,
+                    bytesToHost + more.bytesToHost);
+        }
+
         /** Both directions. */
         public long transfers() {
             return toDevice + toHost;

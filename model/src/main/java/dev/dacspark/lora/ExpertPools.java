@@ -1,6 +1,8 @@
 package dev.dacspark.lora;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import dev.dacspark.clip.ClipConfig;
@@ -101,6 +103,37 @@ public final class ExpertPools {
     /** Installs the training step's vote exchange on every pool ({@link VoteExchange#NONE}: one process). */
     public void setVoteExchange(VoteExchange exchange) {
         pools.values().forEach(pool -> pool.setVoteExchange(exchange));
+    }
+
+    /**
+     * Local vote scope: adds every routed pool's votes of this step, summed over the ranks in ONE exchange of
+     * modules x r numbers, to its running counts. Call after the step's forward passes, before anything reads the
+     * counts (the AGO term). The global scope counts the votes as it exchanges them: nothing to do.
+     */
+    public void countLocalVotes(VoteExchange exchange) {
+        if (config.voteScope() != VoteScope.LOCAL || config.routing() != DacConfig.Routing.ROUTED || pools.isEmpty()) {
+            return;
+        }
+        NDList votes = new NDList();
+        pools.values().forEach(pool -> votes.add(pool.router.takeUncounted()));
+        NDArray summed = exchange.sumOverRanks(NDArrays.concat(votes)); // (modules * r)
+        int r = config.rank();
+        int i = 0;
+        for (ExpertPool pool : pools.values()) {
+            pool.router.count(summed.get(i * r + ":" + (i + 1) * r));
+            i++;
+        }
+    }
+
+    /**
+     * Every parameter and running vote count of the pools as one flat float32 array (in parameter-name order,
+     * then the routers' counts in module order): one read gives a rank's whole training state, e.g. for a checksum.
+     */
+    public NDArray flatState() {
+        NDList parts = new NDList();
+        parameters().values().forEach(p -> parts.add(p.array().stopGradient().reshape(-1)));
+        pools.values().stream().filter(pool -> pool.router != null).forEach(pool -> parts.add(pool.router.countArray()));
+        return NDArrays.concat(parts);
     }
 
     /** Trainable parameters by full name ({@code <module>.lora_A}, {@code <module>.router.weight}, ...). */

@@ -20,10 +20,12 @@ import java.util.SplittableRandom;
  *   <li>cls = x[:, 0]: each sample's first token as it enters the layer (the [CLS] token in the vision
  *       tower, the start-of-text state in the text tower);</li>
  *   <li>each sample votes for its top routeTopK experts of softmax(router(cls));</li>
- *   <li>training: the batch's votes go through the step's {@link VoteExchange} (summed over the ranks) and
- *       are added to the running counts;</li>
- *   <li>the routeTopK most-voted experts form the mask, from the summed votes ({@link VoteScope#GLOBAL})
- *       or this rank's own ({@link VoteScope#LOCAL}).</li>
+ *   <li>the routeTopK most-voted experts form the mask, from the votes summed over the ranks by the step's
+ *       {@link VoteExchange} ({@link VoteScope#GLOBAL}: one exchange per module) or from this rank's own
+ *       ({@link VoteScope#LOCAL});</li>
+ *   <li>training: the votes summed over the ranks are added to the running counts: at once for the global scope,
+ *       and for the local scope once the step's passes are done, every module's in one exchange
+ *       ({@link ExpertPools#countLocalVotes}).</li>
  * </ol>
  * Every top-k breaks ties toward the lower index ({@link TopK}). All of it stays on the device, counts included:
  * they are read to the host only when asked for ({@link #counts()}: a checkpoint, the end of a task). The router's
@@ -35,6 +37,7 @@ public final class Router extends Module {
     private final Linear linear;
     private final DacConfig config;
     private NDArray counts;    // (r) float32, on the router's device
+    private NDArray uncounted; // (r) local scope: this rank's votes of the step, not yet in counts
 
     Router(long inFeatures, DacConfig config) {
         this.config = config;
@@ -64,19 +67,47 @@ public final class Router extends Module {
         if (!training) {
             return TopK.mask(votes, k);
         }
+        if (config.voteScope() == VoteScope.LOCAL) {
+            uncounted = uncounted == null ? votes : uncounted.add(votes);
+            return TopK.mask(votes, k);
+        }
         NDArray all = exchange.sumOverRanks(votes);
         counts.addi(all);
-        return TopK.mask(config.voteScope() == VoteScope.GLOBAL ? all : votes, k);
+        return TopK.mask(all, k);
+    }
+
+    /** Local scope: takes this rank's votes since the last count (zeros if none); the caller counts their sum over the ranks. */
+    NDArray takeUncounted() {
+        NDArray votes = uncounted == null ? counts.zerosLike() : uncounted;
+        uncounted = null;
+        return votes;
+    }
+
+    /** Adds votes (r), summed over the ranks, to the running counts. */
+    void count(NDArray votes) {
+        counts.addi(votes);
     }
 
     /** The k experts with the highest running counts of the task so far (k) int64, highest first (ties: lower index first). */
     public NDArray topExpertsByCount(int k) {
-        return TopK.indices(counts, k);
+        return TopK.indices(counted(), k);
     }
 
     /** The running vote counts of the current task, read to the host. */
     public float[] counts() {
-        return HostTransfers.floats(counts);
+        return HostTransfers.floats(counted());
+    }
+
+    /** The running counts (r) on the device. */
+    NDArray countArray() {
+        return counted();
+    }
+
+    private NDArray counted() {
+        if (uncounted != null) {
+            throw new IllegalStateException("local vote scope: votes of this step not counted yet (ExpertPools.countLocalVotes)");
+        }
+        return counts;
     }
 
     /** Replaces the running counts (restoring a checkpoint). */

@@ -20,10 +20,13 @@ import dev.dacspark.lora.VoteExchange;
  * <p>Data parallel: the normalised embeddings and labels of every rank are gathered, each rank's own
  * rows staying differentiable, so the loss is the whole batch's loss and the ranks' gradients SUM
  * to the gradient of one process with the whole batch. The AGO term is the same on every rank and
- * enters that sum once: only rank 0 back-propagates it. The routers' votes are exchanged in the forward
- * pass: each routed module's batch votes are summed over the ranks before its mask is chosen (the
- * step's {@link VoteExchange}, one collective sum per module and pass; the mask takes the sum or the
- * rank's own votes per {@code vote-scope}).
+ * enters that sum once: only rank 0 back-propagates it. The routers' votes are summed over the ranks
+ * by the step's {@link VoteExchange}: with {@code vote-scope = global} in the forward pass, each routed
+ * module's before its mask is chosen (one collective sum per module); with {@code local} each rank's mask
+ * takes its own votes and the counts get every module's sum in one exchange after the passes.
+ *
+ * <p>Transfers (see {@code clip.HostTransfers}): the losses are read once, at the end; with one rank
+ * nothing else of the step leaves the device.
  */
 public final class DacStep {
     private DacStep() {}
@@ -44,11 +47,13 @@ public final class DacStep {
      */
     public static Losses forwardBackward(ClipModel model, ExpertPools pools, TaskMemory memory, NDArray images,
             NDArray classText, long[] labels, Collective collective) {
-        pools.setVoteExchange(voteExchange(collective));
+        VoteExchange exchange = voteExchange(collective);
+        pools.setVoteExchange(exchange);
         double agoWeight = pools.config().agoWeight();
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray text = ClipModel.normalize(model.encodeText(classText));
             NDArray image = ClipModel.normalize(model.encodeImage(images));
+            pools.countLocalVotes(exchange);
             NDArray logitsPerText = model.scaledProducts(collective.gatherRows(text), collective.gatherRows(image));
             NDArray clip = DacLoss.clipLoss(logitsPerText, collective.gatherLongs(labels));
             if (agoWeight == 0) {
