@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import dev.dacspark.clip.ClipConfig;
 import dev.dacspark.clip.ClipModel;
+import dev.dacspark.clip.HostTransfers;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -48,7 +49,7 @@ public final class ModelBenchmark {
                     try (NDScope scope = new NDScope()) {
                         NDArray images = manager.randomNormal(new Shape(batch, 3, config.imageResolution(), config.imageResolution()));
                         long t0 = System.nanoTime();
-                        model.encodeImage(images).toFloatArray(); // forces the computation
+                        HostTransfers.floats(model.encodeImage(images)); // forces the computation
                         if (i >= 0) {
                             seconds[i] = (System.nanoTime() - t0) / 1e9;
                         }

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.dacspark.clip.ClipConfig;
 import dev.dacspark.clip.ClipModel;
+import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.lora.DacConfig;
 import dev.dacspark.lora.ExpertPools;
 import dev.dacspark.lora.TaskMemory;
@@ -24,7 +25,9 @@ import java.util.SplittableRandom;
 /**
  * Training-step time of a CLIP with random weights: the frozen backbone's forward + backward
  * (gradients flow through every layer of both towers, the floor for any adapter method) against the
- * full DAC step (pools on every target layer, AGO against one earlier task, AdamW step).
+ * full DAC step (pools on every target layer, AGO against one earlier task, AdamW step), each with its
+ * device-host transfers per step ({@link HostTransfers}). Both steps take their batch from Java memory,
+ * as training does.
  */
 public final class TrainStepBenchmark {
     private final ClipConfig config;
@@ -59,22 +62,27 @@ public final class TrainStepBenchmark {
             }
             Shape imageShape = new Shape(batch, 3, config.imageResolution(), config.imageResolution());
             Shape textShape = new Shape(batch, config.contextLength());
+            float[] pixels = new float[Math.toIntExact(imageShape.size())];
+            for (int i = 0; i < pixels.length; i++) {
+                pixels[i] = (float) (rng.nextDouble() * 2 - 1);
+            }
 
             // Gradients must flow through every layer of both towers, as they do to LoRA everywhere: the two
             // positional embeddings (the towers' first parameters) record gradients, nothing else does.
             model.visual.positionalEmbedding.setTrainable(true);
             model.text.positionalEmbedding.setTrainable(true);
-            double frozen = median(() -> {
-                NDArray images = m.randomNormal(imageShape);
-                NDArray text = m.create(tokens, textShape);
+            Measured frozen = median(() -> {
+                NDArray images = HostTransfers.float32(m, pixels, imageShape);
+                NDArray text = HostTransfers.int64(m, tokens, textShape);
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     NDArray logits = model.logitsPerImage(model.encodeText(text), model.encodeImage(images));
-                    gc.backward(DacLoss.clipLoss(logits, labels));
+                    NDArray loss = DacLoss.clipLoss(logits, labels);
+                    gc.backward(loss);
+                    HostTransfers.floats(loss); // the loss out, as a step reports it; waits for the backward on a GPU
                 }
-                model.text.positionalEmbedding.array().getGradient().toFloatArray();
             });
             model.setTrainable(false);
-            out.printf(Locale.ROOT, "frozen forward+backward: %.3f s/step%n", frozen);
+            out.printf(Locale.ROOT, "frozen forward+backward: %.3f s/step, %s%n", frozen.seconds(), frozen.transfers());
             out.flush();
 
             for (DacConfig method : new DacConfig[] {DacConfig.defaults(), DacConfig.defaults().withDropout(0)}) {
@@ -84,12 +92,13 @@ public final class TrainStepBenchmark {
                 pools.pools().forEach((name, p) -> memory.put(name,
                         m.randomNormal(0, 0.01f, new Shape(p.loraB.shape().get(0), method.rank()), DataType.FLOAT32)));
                 AdamW optimizer = new AdamW(AdamW.Settings.defaults(), m);
-                double dac = median(() -> {
-                    DacStep.forwardBackward(model, pools, memory, m.randomNormal(imageShape), m.create(tokens, textShape), labels);
+                Measured dac = median(() -> {
+                    DacStep.forwardBackward(model, pools, memory, HostTransfers.float32(m, pixels, imageShape),
+                            HostTransfers.int64(m, tokens, textShape), labels);
                     optimizer.step(pools.parameters(), AdamW.gradients(pools.parameters()), 2e-3);
                 });
-                out.printf(Locale.ROOT, "DAC step (pools, AGO, AdamW; LoRA dropout %.1f): %.3f s/step, overhead %+.1f%% over frozen%n",
-                        method.dropout(), dac, (dac / frozen - 1) * 100);
+                out.printf(Locale.ROOT, "DAC step (pools, AGO, AdamW; LoRA dropout %.1f): %.3f s/step, overhead %+.1f%% over frozen, %s%n",
+                        method.dropout(), dac.seconds(), (dac.seconds() / frozen.seconds() - 1) * 100, dac.transfers());
                 out.flush();
                 pools.mergeAndDetach(null);
             }
@@ -98,9 +107,21 @@ public final class TrainStepBenchmark {
         out.flush();
     }
 
-    private double median(Runnable step) {
+    /** A step's median time and its transfers per step (over the timed steps). */
+    record Measured(double seconds, HostTransfers.Count perStep) {
+        String transfers() {
+            return String.format(Locale.ROOT, "%d transfers/step (%d to the device, %d to the host)",
+                    perStep.transfers(), perStep.toDevice(), perStep.toHost());
+        }
+    }
+
+    private Measured median(Runnable step) {
         double[] s = new double[iters];
+        HostTransfers.Count start = null;
         for (int i = -1; i < iters; i++) { // -1: warm-up
+            if (i == 0) {
+                start = HostTransfers.count();
+            }
             try (NDScope scope = new NDScope()) {
                 long t0 = System.nanoTime();
                 step.run();
@@ -109,7 +130,9 @@ public final class TrainStepBenchmark {
                 }
             }
         }
+        HostTransfers.Count all = HostTransfers.count().minus(start);
         Arrays.sort(s);
-        return s[iters / 2];
+        return new Measured(s[iters / 2], new HostTransfers.Count(all.toDevice() / iters, all.toHost() / iters,
+                all.bytesToDevice() / iters, all.bytesToHost() / iters));
     }
 }

@@ -61,7 +61,7 @@ public final class ClipModel extends Module {
     public void initialize(NDManager manager, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         for (Map.Entry<String, Param> e : namedParameters().entrySet()) {
-            e.getValue().set(Tensors.float32(manager, initValues(e.getKey(), e.getValue().shape(), rng), e.getValue().shape()));
+            e.getValue().set(HostTransfers.float32(manager, initValues(e.getKey(), e.getValue().shape(), rng), e.getValue().shape()));
         }
     }
 

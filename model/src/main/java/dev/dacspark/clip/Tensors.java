@@ -1,54 +1,56 @@
 package dev.dacspark.clip;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
 /**
- * Arrays made from Java data, in memory that libtorch allocated, and products with numbers. Two reasons:
- * <ul>
- *   <li>DJL's PyTorch engine wraps a Java direct buffer (16-byte aligned, at an address that changes from run to
- *       run) for {@code manager.create(float[])}; libtorch's own allocations are 64-byte aligned, and MKL computes
- *       bitwise reproducible results ({@code MKL_CBWR}) only for aligned inputs.</li>
- *   <li>DJL's {@code x.mul(2f)} and {@code x.div(2f)} wrap the number in such a buffer and free it right after the
- *       call, but autograd keeps that scalar for the gradient of mul and div. Once the garbage collector has freed
- *       the buffer, the backward pass reads freed memory: NaN losses now and then, and runs that are not bit for
- *       bit reproducible. Products and quotients with numbers therefore go through {@link #mul} and {@link #div},
- *       whose scalar libtorch owns and autograd keeps alive. (Sums keep no operand for the backward pass.)</li>
- * </ul>
+ * Products and quotients with numbers, safe to differentiate, and the scalars they use.
+ *
+ * <p>DJL's {@code x.mul(2f)} and {@code x.div(2f)} wrap the number in a Java direct buffer and free it right after the
+ * call, but autograd keeps that scalar for the gradient of mul and div. Once the garbage collector has freed the
+ * buffer, the backward pass reads freed memory: NaN losses now and then, and runs that are not bit for bit
+ * reproducible. Products and quotients with numbers therefore go through {@link #mul} and {@link #div}, whose scalar
+ * libtorch owns and autograd keeps alive. (Sums keep no operand for the backward pass.)
+ *
+ * <p>Each such number is also an upload (see {@link HostTransfers}), so the scalars are {@link #constant constants}:
+ * made once per device and value, by a fill on the device, and kept for the life of the JVM. They are meant for the
+ * values that recur every step (the model's and the method's constants, the optimiser's betas); a value that changes
+ * every step (a learning rate) is a fill of its own, made once per step.
  */
 public final class Tensors {
-    private Tensors() {}
+    private static final ConcurrentMap<Device, NDManager> MANAGERS = new ConcurrentHashMap<>();
+    private static final ConcurrentMap<Constant, NDArray> CONSTANTS = new ConcurrentHashMap<>();
 
-    /** A float32 array of the given shape holding {@code data}, in libtorch's memory, on the manager's device. */
-    public static NDArray float32(NDManager manager, float[] data, Shape shape) {
-        try (NDArray wrapped = manager.create(data, shape)) {
-            return wrapped.duplicate();
-        }
-    }
+    private record Constant(Device device, int bits) {}
+
+    private Tensors() {}
 
     /** {@code x * value}; safe to differentiate. */
     public static NDArray mul(NDArray x, float value) {
-        try (NDArray s = scalar(x, value)) {
-            return x.mul(s);
-        }
+        return x.mul(constant(x.getDevice(), value));
     }
 
     /** {@code x / value}; safe to differentiate. */
     public static NDArray div(NDArray x, float value) {
-        try (NDArray s = scalar(x, value)) {
-            return x.div(s);
-        }
+        return x.div(constant(x.getDevice(), value));
     }
 
-    /** A 0-dimensional float32 array in libtorch's memory, on x's device. */
-    private static NDArray scalar(NDArray x, float value) {
-        NDArray s = float32(x.getManager(), new float[] {value}, new Shape());
-        if (s.getDevice().equals(x.getDevice())) {
+    /**
+     * A 0-dimensional float32 array holding {@code value} on {@code device}, in libtorch's memory: the same array for
+     * every call with this device and value, never closed. Use it as the second operand of an operation (a result
+     * belongs to its first operand's manager, and in-place operations on it would change it for every caller).
+     */
+    public static NDArray constant(Device device, float value) {
+        return CONSTANTS.computeIfAbsent(new Constant(device, Float.floatToIntBits(value)), c -> {
+            NDArray s = MANAGERS.computeIfAbsent(device, NDManager::newBaseManager).full(new Shape(), value);
+            NDScope.unregister(s);
             return s;
-        }
-        try (s) {
-            return s.toDevice(x.getDevice(), true);
-        }
+        });
     }
 }

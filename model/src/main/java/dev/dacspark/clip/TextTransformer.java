@@ -1,8 +1,10 @@
 package dev.dacspark.clip;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Embedding;
 
 /**
@@ -36,7 +38,7 @@ public final class TextTransformer extends Module {
         }
         NDArray x = Embedding.embedding(tokens, tokenEmbedding.array(), ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow()
                 .add(positionalEmbedding.array()); // (N, L, width)
-        x = transformer.forward(x, causalMask(x.getManager(), l).toDevice(x.getDevice(), false));
+        x = transformer.forward(x, causalMask(x, l));
         x = lnFinal.forward(x);
         NDArray eot = tokens.argMax(1); // (N)
         NDArray rows = x.getManager().arange(0, n * l, l, DataType.INT64).toDevice(x.getDevice(), false).add(eot); // i * L + eot_i
@@ -44,14 +46,13 @@ public final class TextTransformer extends Module {
         return pooled.matMul(textProjection.array());
     }
 
-    /** (L, L) additive mask: 0 on and below the diagonal, -inf above. */
-    static NDArray causalMask(NDManager manager, long l) {
-        float[] m = new float[(int) (l * l)];
-        for (int i = 0; i < l; i++) {
-            for (int j = i + 1; j < l; j++) {
-                m[(int) (i * l + j)] = Float.NEGATIVE_INFINITY;
-            }
-        }
-        return Tensors.float32(manager, m, new ai.djl.ndarray.types.Shape(l, l));
+    /** (L, L) additive mask on the device of {@code like}: 0 on and below the diagonal, -inf above. */
+    static NDArray causalMask(NDArray like, long l) {
+        NDManager m = like.getManager();
+        Shape square = new Shape(l, l);
+        NDArray index = m.arange(0, Math.toIntExact(l), 1, DataType.INT64).toDevice(like.getDevice(), false);
+        NDArray above = index.expandDims(0).gt(index.expandDims(1)); // [i, j] = j > i
+        return NDArrays.where(above, m.full(square, Float.NEGATIVE_INFINITY).toDevice(like.getDevice(), false),
+                m.zeros(square).toDevice(like.getDevice(), false));
     }
 }

@@ -4,11 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.dacspark.clip.ClipImageProcessor;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.ClipTokenizer;
+import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.clip.Tensors;
 import dev.dacspark.data.Sample;
 
@@ -72,7 +72,7 @@ public final class ZeroShotClassifier implements AutoCloseable {
             NDList chunks = new NDList();
             for (int start = 0; start < prompts.size(); start += batchSize) {
                 List<String> part = prompts.subList(start, Math.min(prompts.size(), start + batchSize));
-                NDArray tokens = manager.create(tokenizer.encodeBatch(part), new Shape(part.size(), tokenizer.contextLength()));
+                NDArray tokens = HostTransfers.int64(manager, tokenizer.encodeBatch(part), new Shape(part.size(), tokenizer.contextLength()));
                 chunks.add(ClipModel.normalize(model.encodeText(tokens)));
             }
             NDArray all = chunks.size() == 1 ? chunks.get(0) : ai.djl.ndarray.NDArrays.concat(chunks, 0);
@@ -104,7 +104,7 @@ public final class ZeroShotClassifier implements AutoCloseable {
 
     /** The argmax class of each unit-norm image embedding (N, embed) against the class embeddings (classes, embed). */
     private static long[] predictions(NDArray features, NDArray classEmbeddings) {
-        return features.matMul(classEmbeddings.transpose()).argMax(1).toType(DataType.INT64, false).toLongArray();
+        return HostTransfers.longs(features.matMul(classEmbeddings.transpose()).argMax(1));
     }
 
     /**
@@ -146,7 +146,7 @@ public final class ZeroShotClassifier implements AutoCloseable {
                 processor.evalInto(part.get(i).image().get(), pixels, i * processor.imageLength());
             }
             try (NDScope scope = new NDScope()) {
-                NDArray features = ClipModel.normalize(model.encodeImage(Tensors.float32(manager, pixels, new Shape(part.size(), 3, res, res))));
+                NDArray features = ClipModel.normalize(model.encodeImage(HostTransfers.float32(manager, pixels, new Shape(part.size(), 3, res, res))));
                 for (int h = 0; h < heads.size(); h++) {
                     long[] predicted = predictions(features, heads.get(h).embeddings());
                     int[] columns = heads.get(h).columns();

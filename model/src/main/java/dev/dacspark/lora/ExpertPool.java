@@ -3,8 +3,10 @@ package dev.dacspark.lora;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.norm.Dropout;
+import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.clip.Linear;
 import dev.dacspark.clip.Module;
 import dev.dacspark.clip.Param;
@@ -20,6 +22,7 @@ import java.util.SplittableRandom;
  * <p>Forward, for the layer's input x (N, L, d_in): dropout (training only; the router sees the
  * dropped-out input too), the router's mask M for the batch, and the update s * ((x A^T) * M) B^T with
  * s = alpha / r: the dense d_out x d_in matrix is never formed, and experts outside M get no gradient.
+ * Masks and expert indices are device arrays: a step reads nothing of the pool to the host.
  * In {@link DacConfig.Routing#DENSE} mode there is no router and every expert is always on: a plain
  * LoRA, the {@code seq-lora} baseline.
  */
@@ -68,7 +71,7 @@ public final class ExpertPool extends Module implements Linear.Adapter {
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
         }
-        return Tensors.float32(manager, v, shape);
+        return HostTransfers.float32(manager, v, shape);
     }
 
     /** Training mode: dropout on, votes exchanged and counted. */
@@ -81,7 +84,7 @@ public final class ExpertPool extends Module implements Linear.Adapter {
         this.exchange = exchange;
     }
 
-    /** The running vote counts of the current task (a copy): the router's; zeros for a dense pool, which does not vote. */
+    /** The running vote counts of the current task, read to the host: the router's; zeros for a dense pool, which does not vote. */
     public float[] counts() {
         return router == null ? new float[config.rank()] : router.counts();
     }
@@ -100,52 +103,39 @@ public final class ExpertPool extends Module implements Linear.Adapter {
     @Override
     public NDArray delta(NDArray x) {
         NDArray in = training && config.dropout() > 0 ? Dropout.dropout(x, (float) config.dropout()).singletonOrThrow() : x;
-        return maskedUpdate(in, router == null ? allExperts(config.rank()) : router.route(in, exchange, training));
+        NDArray mask = router == null ? x.getManager().ones(new Shape(config.rank())).toDevice(x.getDevice(), false)
+                : router.route(in, exchange, training);
+        return maskedUpdate(in, mask);
     }
 
-    /** s * ((x A^T) * M) B^T for x (N, L, d_in) and the experts M: (N, L, d_out). */
-    public NDArray maskedUpdate(NDArray x, int[] experts) {
-        float[] scale = new float[config.rank()]; // s on the mask's experts, 0 elsewhere
-        for (int e : experts) {
-            scale[e] = (float) config.scaling();
-        }
-        NDArray s = Tensors.float32(x.getManager(), scale, new Shape(config.rank())).toDevice(x.getDevice(), false);
-        return x.matMul(loraA.array().transpose()).mul(s).matMul(loraB.array().transpose());
+    /** s * ((x A^T) * M) B^T for x (N, L, d_in) and the experts' mask M (r), boolean or 0/1: (N, L, d_out). */
+    public NDArray maskedUpdate(NDArray x, NDArray mask) {
+        NDArray scale = Tensors.mul(mask.toType(DataType.FLOAT32, false), (float) config.scaling()); // (r): s on M, 0 elsewhere
+        return x.matMul(loraA.array().transpose()).mul(scale).matMul(loraB.array().transpose());
     }
 
     /**
-     * The top mergeTopK experts by the task's running counts so far (ties: lower index first), what a merge
-     * would fold in now and the current task's experts S of the AGO term; every expert for a dense pool.
+     * The top mergeTopK experts by the task's running counts so far (k) int64 (ties: lower index first), what a
+     * merge would fold in now and the current task's experts S of the AGO term; every expert for a dense pool.
      */
+    public NDArray topExperts() {
+        return router == null ? TopK.arange(loraB.array(), config.rank()) : router.topExpertsByCount(config.mergeTopK());
+    }
+
+    /** {@link #topExperts()} read to the host. */
     public int[] topExpertsByCount() {
-        return router == null ? allExperts(config.rank()) : router.topExpertsByCount(config.mergeTopK());
+        return Arrays.stream(HostTransfers.longs(topExperts())).mapToInt(Math::toIntExact).toArray();
     }
 
-    /** 0, 1, ..., r - 1. */
-    static int[] allExperts(int r) {
-        int[] all = new int[r];
-        Arrays.setAll(all, i -> i);
-        return all;
-    }
-
-    /** The dense update s * B[:, S] A[S, :] (d_out x d_in) of the given experts. */
-    public NDArray mergedUpdate(int[] experts) {
-        NDArray a = loraA.array().get(index(loraA, experts));                       // (k, d_in)
-        NDArray b = loraB.array().get(new NDIndex(":, {}", index(loraB, experts))); // (d_out, k)
+    /** The dense update s * B[:, S] A[S, :] (d_out x d_in) of the experts S (k) int64. */
+    public NDArray mergedUpdate(NDArray experts) {
+        NDArray a = loraA.array().get(experts);                       // (k, d_in)
+        NDArray b = loraB.array().get(new NDIndex(":, {}", experts)); // (d_out, k)
         return Tensors.mul(b.matMul(a), (float) config.scaling());
     }
 
-    /** B[:, S] for the given experts (d_out x k); differentiable. */
-    public NDArray columnsOfB(int[] experts) {
-        return loraB.array().get(new NDIndex(":, {}", index(loraB, experts)));
-    }
-
-    /** The experts' indices as an int64 array on the manager and device of {@code of}. */
-    private static NDArray index(Param of, int[] experts) {
-        long[] idx = new long[experts.length];
-        for (int i = 0; i < idx.length; i++) {
-            idx[i] = experts[i];
-        }
-        return of.array().getManager().create(idx).toDevice(of.array().getDevice(), false);
+    /** B[:, S] for the experts S (k) int64 (d_out x k); differentiable. */
+    public NDArray columnsOfB(NDArray experts) {
+        return loraB.array().get(new NDIndex(":, {}", experts));
     }
 }

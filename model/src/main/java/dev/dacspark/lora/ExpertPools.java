@@ -1,5 +1,8 @@
 package dev.dacspark.lora;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import dev.dacspark.clip.ClipConfig;
@@ -102,6 +105,37 @@ public final class ExpertPools {
         pools.values().forEach(pool -> pool.setVoteExchange(exchange));
     }
 
+    /**
+     * Local vote scope: adds every routed pool's votes of this step, summed over the ranks in ONE exchange of
+     * modules x r numbers, to its running counts. Call after the step's forward passes, before anything reads the
+     * counts (the AGO term). The global scope counts the votes as it exchanges them: nothing to do.
+     */
+    public void countLocalVotes(VoteExchange exchange) {
+        if (config.voteScope() != VoteScope.LOCAL || config.routing() != DacConfig.Routing.ROUTED || pools.isEmpty()) {
+            return;
+        }
+        NDList votes = new NDList();
+        pools.values().forEach(pool -> votes.add(pool.router.takeUncounted()));
+        NDArray summed = exchange.sumOverRanks(NDArrays.concat(votes)); // (modules * r)
+        int r = config.rank();
+        int i = 0;
+        for (ExpertPool pool : pools.values()) {
+            pool.router.count(summed.get(i * r + ":" + (i + 1) * r));
+            i++;
+        }
+    }
+
+    /**
+     * Every parameter and running vote count of the pools as one flat float32 array (in parameter-name order,
+     * then the routers' counts in module order): one read gives a rank's whole training state, e.g. for a checksum.
+     */
+    public NDArray flatState() {
+        NDList parts = new NDList();
+        parameters().values().forEach(p -> parts.add(p.array().stopGradient().reshape(-1)));
+        pools.values().stream().filter(pool -> pool.router != null).forEach(pool -> parts.add(pool.router.countArray()));
+        return NDArrays.concat(parts);
+    }
+
     /** Trainable parameters by full name ({@code <module>.lora_A}, {@code <module>.router.weight}, ...). */
     public Map<String, Param> parameters() {
         Map<String, Param> out = new LinkedHashMap<>();
@@ -126,24 +160,21 @@ public final class ExpertPools {
     /**
      * Ends the task: for every pool, folds W0 += s * B[:, S] A[S, :] with S its top mergeTopK
      * experts by count, keeps its B columns in {@code memory} (per the AGO policy; skipped when
-     * memory is null), and detaches it. Returns the merged experts per module.
+     * memory is null), and detaches it. Nothing is read to the host.
      */
-    public Map<String, int[]> mergeAndDetach(TaskMemory memory) {
-        Map<String, int[]> merged = new LinkedHashMap<>();
+    public void mergeAndDetach(TaskMemory memory) {
         Map<String, Module> modules = model.namedModules();
         for (ExpertPool pool : pools.values()) {
             Linear linear = (Linear) modules.get(pool.name());
-            int[] experts = pool.topExpertsByCount();
             try (NDScope scope = new NDScope()) {
+                NDArray experts = pool.topExperts();
                 linear.weight.set(linear.weight.array().add(pool.mergedUpdate(experts))); // W0 + s B_S A_S
                 if (memory != null) {
-                    int[] kept = config.agoMemory() == DacConfig.AgoMemory.ALL ? ExpertPool.allExperts(config.rank()) : experts;
+                    NDArray kept = config.agoMemory() == DacConfig.AgoMemory.ALL ? TopK.arange(experts, config.rank()) : experts;
                     memory.append(pool.name(), pool.columnsOfB(kept));
                 }
             }
             linear.detach();
-            merged.put(pool.name(), experts);
         }
-        return merged;
     }
 }

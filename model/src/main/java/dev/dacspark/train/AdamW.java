@@ -3,6 +3,7 @@ package dev.dacspark.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.dacspark.checkpoint.SafeTensors.Tensor;
@@ -11,6 +12,7 @@ import dev.dacspark.clip.Param;
 import dev.dacspark.clip.Tensors;
 import dev.dacspark.config.Section;
 
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -28,6 +30,10 @@ import java.util.Map;
  *
  * <p>Updates are out of place: each step gives a parameter a fresh array, which also clears its
  * gradient for the next step (PyTorch's {@code zero_grad(set_to_none=True)}).
+ *
+ * <p>Nothing goes to or comes from the host: the betas, their complements and eps are {@link Tensors#constant
+ * constants} of the device, and the values of the step (1 - lr wd, lr / (1 - b1^t), sqrt(1 - b2^t)) are fills
+ * made once per step and step count t, shared by every parameter at that count.
  */
 public final class AdamW {
 
@@ -78,30 +84,45 @@ public final class AdamW {
 
     /** One step at learning rate lr for every parameter that has an entry in {@code gradients}. */
     public void step(Map<String, Param> params, Map<String, NDArray> gradients, double lr) {
-        for (Map.Entry<String, NDArray> e : gradients.entrySet()) {
-            Param p = params.get(e.getKey());
-            if (p == null) {
-                throw new IllegalArgumentException("gradient for unknown parameter '" + e.getKey() + "'");
+        try (NDScope scope = new NDScope()) {
+            Map<Long, StepValues> byCount = new HashMap<>();
+            for (Map.Entry<String, NDArray> e : gradients.entrySet()) {
+                Param p = params.get(e.getKey());
+                if (p == null) {
+                    throw new IllegalArgumentException("gradient for unknown parameter '" + e.getKey() + "'");
+                }
+                NDArray grad = e.getValue();
+                long t = steps.merge(e.getKey(), 1L, Long::sum);
+                update(e.getKey(), p, grad, byCount.computeIfAbsent(t, c -> stepValues(grad, lr, c)));
             }
-            update(e.getKey(), p, e.getValue(), lr);
         }
     }
 
-    private void update(String name, Param p, NDArray grad, double lr) {
-        long t = steps.merge(name, 1L, Long::sum);
+    /** The step's values for a parameter at step count t: 0-dimensional fills on the gradient's device. */
+    private record StepValues(NDArray decay, NDArray stepSize, NDArray bias2Sqrt) {}
+
+    private StepValues stepValues(NDArray like, double lr, long t) {
+        double bias1 = 1 - Math.pow(settings.beta1(), t);
+        double bias2Sqrt = Math.sqrt(1 - Math.pow(settings.beta2(), t));
+        return new StepValues(fill(like, 1 - lr * settings.weightDecay()), fill(like, lr / bias1), fill(like, bias2Sqrt));
+    }
+
+    private static NDArray fill(NDArray like, double value) {
+        return like.getManager().full(new Shape(), (float) value).toDevice(like.getDevice(), false);
+    }
+
+    private void update(String name, Param p, NDArray grad, StepValues step) {
         NDArray m = expAvg.computeIfAbsent(name, k -> attached(manager.zeros(p.shape()).toDevice(grad.getDevice(), false)));
         NDArray v = expAvgSq.computeIfAbsent(name, k -> attached(manager.zeros(p.shape()).toDevice(grad.getDevice(), false)));
-        double b1 = settings.beta1();
-        double b2 = settings.beta2();
+        float b1 = (float) settings.beta1();
+        float b2 = (float) settings.beta2();
         try (NDScope scope = new NDScope()) {
             NDArray g = grad.stopGradient();
-            NDArray decayed = Tensors.mul(p.array().stopGradient(), (float) (1 - lr * settings.weightDecay()));
-            NDArray m2 = Tensors.mul(m, (float) b1).add(Tensors.mul(g, (float) (1 - b1)));
-            NDArray v2 = Tensors.mul(v, (float) b2).add(Tensors.mul(g.mul(g), (float) (1 - b2)));
-            double bias1 = 1 - Math.pow(b1, t);
-            double bias2Sqrt = Math.sqrt(1 - Math.pow(b2, t));
-            NDArray denom = Tensors.div(v2.sqrt(), (float) bias2Sqrt).add((float) settings.eps()); // a sum: no scalar kept
-            NDArray updated = decayed.sub(Tensors.mul(m2.div(denom), (float) (lr / bias1)));
+            NDArray decayed = p.array().stopGradient().mul(step.decay());
+            NDArray m2 = Tensors.mul(m, b1).add(Tensors.mul(g, (float) (1 - settings.beta1())));
+            NDArray v2 = Tensors.mul(v, b2).add(Tensors.mul(g.mul(g), (float) (1 - settings.beta2())));
+            NDArray denom = v2.sqrt().div(step.bias2Sqrt()).add(Tensors.constant(v2.getDevice(), (float) settings.eps()));
+            NDArray updated = decayed.sub(m2.div(denom).mul(step.stepSize()));
             replace(expAvg, name, m2);
             replace(expAvgSq, name, v2);
             p.set(updated); // leaves the scope with the parameter

@@ -3,6 +3,11 @@ package dev.dacspark.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import dev.dacspark.clip.HostTransfers;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * The collective operations data-parallel training needs between W ranks. A single process is the
@@ -23,27 +28,40 @@ public interface Collective {
      * The rows of every rank stacked in rank order, this rank's rows being {@code local} itself
      * (still differentiable) and the others constants, as open_clip's gather-with-grad does. Each
      * rank's backward then yields its part of the gradient; the parts sum to the gradient of one
-     * process holding the whole batch.
+     * process holding the whole batch. One read of this rank's rows, one upload of the other ranks'.
      */
     default NDArray gatherRows(NDArray local) {
         if (worldSize() == 1) {
             return local;
         }
-        float[] mine = local.toFloatArray();
+        float[] mine = HostTransfers.floats(local);
         byte[] bytes = new byte[mine.length * 4];
-        java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(mine);
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(mine);
         byte[][] all = allGather(bytes);
-        NDList parts = new NDList();
-        long cols = local.getShape().get(1);
+        int before = 0; // floats of the ranks before this one
+        int others = 0;
         for (int r = 0; r < all.length; r++) {
-            if (r == rank()) {
-                parts.add(local);
-            } else {
-                float[] v = new float[all[r].length / 4];
-                java.nio.ByteBuffer.wrap(all[r]).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
-                parts.add(dev.dacspark.clip.Tensors.float32(local.getManager(), v, new ai.djl.ndarray.types.Shape(v.length / cols, cols))
-                        .toDevice(local.getDevice(), false));
+            before += r < rank() ? all[r].length / 4 : 0;
+            others += r == rank() ? 0 : all[r].length / 4;
+        }
+        float[] v = new float[others];
+        int off = 0;
+        for (int r = 0; r < all.length; r++) {
+            if (r != rank()) {
+                ByteBuffer.wrap(all[r]).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v, off, all[r].length / 4);
+                off += all[r].length / 4;
             }
+        }
+        long cols = local.getShape().get(1);
+        NDArray rest = HostTransfers.float32(local.getManager(), v, new Shape(others / cols, cols)).toDevice(local.getDevice(), false);
+        long rowsBefore = before / cols;
+        NDList parts = new NDList();
+        if (rowsBefore > 0) {
+            parts.add(rest.get("0:" + rowsBefore));
+        }
+        parts.add(local);
+        if (rowsBefore < rest.getShape().get(0)) {
+            parts.add(rest.get(rowsBefore + ":"));
         }
         return NDArrays.concat(parts, 0);
     }
@@ -54,7 +72,7 @@ public interface Collective {
             return local;
         }
         byte[] bytes = new byte[local.length * 8];
-        java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).asLongBuffer().put(local);
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().put(local);
         byte[][] all = allGather(bytes);
         int n = 0;
         for (byte[] b : all) {
@@ -63,7 +81,7 @@ public interface Collective {
         long[] out = new long[n];
         int off = 0;
         for (byte[] b : all) {
-            java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out, off, b.length / 8);
+            ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out, off, b.length / 8);
             off += b.length / 8;
         }
         return out;

@@ -2,6 +2,7 @@ package dev.dacspark.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.clip.Tensors;
 import dev.dacspark.lora.ExpertPool;
 import dev.dacspark.lora.TaskMemory;
@@ -31,7 +32,7 @@ public final class DacLoss {
             }
         }
         NDManager m = logitsPerText.getManager();
-        NDArray targets = Tensors.float32(m, t, new ai.djl.ndarray.types.Shape(n, n)).toDevice(logitsPerText.getDevice(), false);
+        NDArray targets = HostTransfers.float32(m, t, new ai.djl.ndarray.types.Shape(n, n)).toDevice(logitsPerText.getDevice(), false);
         NDArray textToImage = softCrossEntropy(logitsPerText, targets);
         NDArray imageToText = softCrossEntropy(logitsPerText.transpose(), targets.transpose());
         return Tensors.div(textToImage.add(imageToText), 2f);
@@ -54,7 +55,7 @@ public final class DacLoss {
             if (p == null) {
                 continue;
             }
-            NDArray term = pool.columnsOfB(pool.topExpertsByCount()).transpose().matMul(p).abs().sum();
+            NDArray term = pool.columnsOfB(pool.topExperts()).transpose().matMul(p).abs().sum();
             total = total == null ? term : total.add(term);
         }
         return total == null ? manager.zeros(new ai.djl.ndarray.types.Shape()) : Tensors.div(total, pools.size());

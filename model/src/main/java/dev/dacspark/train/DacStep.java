@@ -2,8 +2,11 @@ package dev.dacspark.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.training.GradientCollector;
 import dev.dacspark.clip.ClipModel;
+import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.clip.Tensors;
 import dev.dacspark.lora.ExpertPools;
 import dev.dacspark.lora.TaskMemory;
@@ -17,10 +20,13 @@ import dev.dacspark.lora.VoteExchange;
  * <p>Data parallel: the normalised embeddings and labels of every rank are gathered, each rank's own
  * rows staying differentiable, so the loss is the whole batch's loss and the ranks' gradients SUM
  * to the gradient of one process with the whole batch. The AGO term is the same on every rank and
- * enters that sum once: only rank 0 back-propagates it. The routers' votes are exchanged in the forward
- * pass: each routed module's batch votes are summed over the ranks before its mask is chosen (the
- * step's {@link VoteExchange}, one collective sum per module and pass; the mask takes the sum or the
- * rank's own votes per {@code vote-scope}).
+ * enters that sum once: only rank 0 back-propagates it. The routers' votes are summed over the ranks
+ * by the step's {@link VoteExchange}: with {@code vote-scope = global} in the forward pass, each routed
+ * module's before its mask is chosen (one collective sum per module); with {@code local} each rank's mask
+ * takes its own votes and the counts get every module's sum in one exchange after the passes.
+ *
+ * <p>Transfers (see {@code clip.HostTransfers}): the losses are read once, at the end; with one rank
+ * nothing else of the step leaves the device.
  */
 public final class DacStep {
     private DacStep() {}
@@ -41,26 +47,34 @@ public final class DacStep {
      */
     public static Losses forwardBackward(ClipModel model, ExpertPools pools, TaskMemory memory, NDArray images,
             NDArray classText, long[] labels, Collective collective) {
-        pools.setVoteExchange(voteExchange(collective));
+        VoteExchange exchange = voteExchange(collective);
+        pools.setVoteExchange(exchange);
         double agoWeight = pools.config().agoWeight();
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray text = ClipModel.normalize(model.encodeText(classText));
             NDArray image = ClipModel.normalize(model.encodeImage(images));
+            pools.countLocalVotes(exchange);
             NDArray logitsPerText = model.scaledProducts(collective.gatherRows(text), collective.gatherRows(image));
             NDArray clip = DacLoss.clipLoss(logitsPerText, collective.gatherLongs(labels));
             if (agoWeight == 0) {
                 gc.backward(clip);
-                return new Losses(clip.getFloat(), clip.getFloat(), 0f, logitsPerText);
+                float c = HostTransfers.floats(clip)[0];
+                return new Losses(c, c, 0f, logitsPerText);
             }
             NDArray ago = DacLoss.agoLoss(pools.pools().values(), memory, images.getManager());
             NDArray weightedAgo = Tensors.mul(ago, (float) agoWeight);
             gc.backward(collective.rank() == 0 ? clip.add(weightedAgo) : clip);
-            return new Losses(clip.getFloat() + weightedAgo.getFloat(), clip.getFloat(), ago.getFloat(), logitsPerText);
+            float[] l = HostTransfers.floats(NDArrays.stack(new NDList(clip, weightedAgo, ago))); // one read: clip, weighted AGO, AGO
+            return new Losses(l[0] + l[1], l[0], l[2], logitsPerText);
         }
     }
 
     /** The vote exchange over the collective's ranks: a module's votes summed ({@link VoteExchange#NONE} for one rank). */
     static VoteExchange voteExchange(Collective collective) {
-        return collective.worldSize() == 1 ? VoteExchange.NONE : collective::sum;
+        if (collective.worldSize() == 1) {
+            return VoteExchange.NONE;
+        }
+        return votes -> HostTransfers.float32(votes.getManager(), collective.sum(HostTransfers.floats(votes)), votes.getShape())
+                .toDevice(votes.getDevice(), false);
     }
 }

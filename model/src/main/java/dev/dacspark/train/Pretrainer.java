@@ -12,8 +12,8 @@ import dev.dacspark.checkpoint.ClipCheckpoint;
 import dev.dacspark.clip.ClipImageProcessor;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.ClipTokenizer;
+import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.clip.Param;
-import dev.dacspark.clip.Tensors;
 import dev.dacspark.clip.WordLevelVocabulary;
 import dev.dacspark.data.Seeds;
 import dev.dacspark.data.Split;
@@ -111,14 +111,14 @@ public final class Pretrainer {
                     System.arraycopy(captionTokens.get(s.caption()), 0, tokens, i * context, context);
                 });
                 try (NDScope scope = new NDScope()) {
-                    NDArray images = Tensors.float32(m, pixels, new Shape(b, 3, res, res));
-                    NDArray text = m.create(tokens, new Shape(b, context));
+                    NDArray images = HostTransfers.float32(m, pixels, new Shape(b, 3, res, res));
+                    NDArray text = HostTransfers.int64(m, tokens, new Shape(b, context));
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         NDArray logitsPerText = model.scaledProducts(ClipModel.normalize(model.encodeText(text)),
                                 ClipModel.normalize(model.encodeImage(images)));
                         NDArray l = DacLoss.clipLoss(logitsPerText, labels);
                         gc.backward(l);
-                        loss = l.getFloat();
+                        loss = HostTransfers.floats(l)[0];
                     }
                     if (!Float.isFinite(loss)) {
                         throw new IllegalStateException("pretraining diverged: the loss is " + loss + " at step " + (t + 1) + "/"

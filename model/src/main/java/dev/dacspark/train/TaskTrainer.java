@@ -2,13 +2,15 @@ package dev.dacspark.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import dev.dacspark.clip.ClipImageProcessor;
 import dev.dacspark.clip.ClipModel;
+import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.clip.Param;
-import dev.dacspark.clip.Tensors;
 import dev.dacspark.data.Sample;
 import dev.dacspark.data.Seeds;
 import dev.dacspark.lora.ExpertPools;
@@ -32,6 +34,8 @@ import java.util.Map;
  *   grads   = summed over ranks (one flat buffer in parameter-name order)
  *   update  = AdamW at the cosine schedule's rate
  * </pre>
+ * Every step's arrays live in the step's {@link NDScope}; what outlives it (parameters, optimiser state, counts)
+ * replaces the previous step's, so a task's native memory does not grow with its steps.
  */
 public final class TaskTrainer {
 
@@ -50,9 +54,19 @@ public final class TaskTrainer {
     private int steps;
     private long dataNanos;
     private long stepNanos;
+    private HostTransfers.Count transfers = new HostTransfers.Count(0, 0, 0, 0);
 
-    /** Where a rank's training time went: building batches, collective operations, the rest (compute). */
-    public record Timings(int steps, double dataSeconds, double communicationSeconds, double computeSeconds) implements java.io.Serializable {}
+    /**
+     * Where a rank's training time went: building batches, collective operations, the rest (compute); and the
+     * device-host transfers of its steps (all of them together).
+     */
+    public record Timings(int steps, double dataSeconds, double communicationSeconds, double computeSeconds,
+            HostTransfers.Count transfers) implements java.io.Serializable {
+        /** Transfers (both directions) per step. */
+        public double transfersPerStep() {
+            return (double) transfers.transfers() / steps;
+        }
+    }
 
     public TaskTrainer(ClipModel model, ExpertPools pools, TaskMemory memory, AdamW optimizer, Setup setup,
             Collective collective, NDManager manager) {
@@ -72,6 +86,7 @@ public final class TaskTrainer {
     /** Step t: forward, backward, gradient sum over ranks, AdamW. */
     public DacStep.Losses step(int t) {
         long t0 = System.nanoTime();
+        HostTransfers.Count before = HostTransfers.count();
         Engine.getInstance().setRandomSeed((int) Seeds.mix(setup.seed(), collective.rank(), t)); // LoRA dropout
         int res = setup.processor().config().resolution();
         int n = setup.processor().imageLength();
@@ -95,8 +110,8 @@ public final class TaskTrainer {
         long t1 = System.nanoTime();
         dataNanos += t1 - t0;
         try (NDScope scope = new NDScope()) {
-            NDArray images = Tensors.float32(manager, pixels, new Shape(local, 3, res, res));
-            NDArray text = manager.create(tokens, new Shape(local, setup.contextLength()));
+            NDArray images = HostTransfers.float32(manager, pixels, new Shape(local, 3, res, res));
+            NDArray text = HostTransfers.int64(manager, tokens, new Shape(local, setup.contextLength()));
             DacStep.Losses losses = DacStep.forwardBackward(model, pools, memory, images, text, labels, collective);
             Map<String, Param> params = pools.parameters();
             optimizer.step(params, summedGradients(params), setup.schedule().lr(t));
@@ -104,13 +119,14 @@ public final class TaskTrainer {
         } finally {
             stepNanos += System.nanoTime() - t0;
             steps++;
+            transfers = transfers.plus(HostTransfers.count().minus(before));
         }
     }
 
     /** The time split of the steps taken so far. */
     public Timings timings() {
         double communication = collective.nanos / 1e9;
-        return new Timings(steps, dataNanos / 1e9, communication, (stepNanos - dataNanos) / 1e9 - communication);
+        return new Timings(steps, dataNanos / 1e9, communication, (stepNanos - dataNanos) / 1e9 - communication, transfers);
     }
 
     /** A collective that adds up the time spent in its operations. */
@@ -153,40 +169,35 @@ public final class TaskTrainer {
         }
     }
 
-    /** The gradients of A and B, summed over the ranks through one flat buffer (routers get none). */
+    /**
+     * The gradients of A and B, summed over the ranks through one flat buffer (routers get none): concatenated on
+     * the device in parameter-name order (zeros where this rank got none), read once, summed by the collective,
+     * uploaded once, and handed to the optimiser as views of the summed buffer.
+     */
     private Map<String, NDArray> summedGradients(Map<String, Param> params) {
         Map<String, NDArray> grads = AdamW.gradients(params);
         if (collective.worldSize() == 1) {
             return grads;
         }
         List<String> names = new ArrayList<>();
-        int total = 0;
+        NDList parts = new NDList();
         for (Map.Entry<String, Param> e : params.entrySet()) {
             if (e.getKey().endsWith(".lora_A") || e.getKey().endsWith(".lora_B")) {
+                NDArray p = e.getValue().array();
+                NDArray g = grads.get(e.getKey());
                 names.add(e.getKey());
-                total += Math.toIntExact(e.getValue().numel());
+                parts.add(g == null ? manager.zeros(new Shape(e.getValue().numel())).toDevice(p.getDevice(), false) : g.reshape(-1));
             }
         }
-        float[] flat = new float[total];
-        int off = 0;
-        for (String name : names) {
-            NDArray g = grads.get(name);
-            int size = Math.toIntExact(params.get(name).numel());
-            if (g != null) {
-                System.arraycopy(g.toFloatArray(), 0, flat, off, size);
-            }
-            off += size;
-        }
-        float[] sum = collective.sum(flat);
+        NDArray flat = NDArrays.concat(parts);
+        NDArray sum = HostTransfers.float32(manager, collective.sum(HostTransfers.floats(flat)), flat.getShape())
+                .toDevice(flat.getDevice(), false);
         Map<String, NDArray> out = new LinkedHashMap<>();
-        off = 0;
+        long off = 0;
         for (String name : names) {
             Param p = params.get(name);
-            int size = Math.toIntExact(p.numel());
-            float[] part = new float[size];
-            System.arraycopy(sum, off, part, 0, size);
-            out.put(name, Tensors.float32(manager, part, p.shape()).toDevice(p.array().getDevice(), false));
-            off += size;
+            out.put(name, sum.get(off + ":" + (off + p.numel())).reshape(p.shape()));
+            off += p.numel();
         }
         return out;
     }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.dacspark.checkpoint.ClipCheckpoint;
 import dev.dacspark.checkpoint.SafeTensors;
 import dev.dacspark.clip.ClipModel;
+import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.clip.Linear;
 import dev.dacspark.clip.Module;
 import dev.dacspark.testing.Golden;
@@ -65,11 +66,11 @@ class ExpertPoolTrainingTest {
                 String n = pool.name();
                 assertArrayEquals(before.get(n + ".router.weight"), pool.router.weight.array().toFloatArray(), n + " router");
                 assertArrayEquals(before.get(n + ".router.bias"), pool.router.bias.array().toFloatArray(), n + " router bias");
-                int[] mask = pool.router.topExpertsByCount(pool.config().routeTopK()); // one batch from zero counts: its mask
+                long[] mask = HostTransfers.longs(pool.router.topExpertsByCount(pool.config().routeTopK())); // one batch from zero counts: its mask
                 assertEquals(pool.config().routeTopK(), mask.length);
                 boolean[] selected = new boolean[pool.config().rank()];
-                for (int e : mask) {
-                    selected[e] = true;
+                for (long e : mask) {
+                    selected[(int) e] = true;
                 }
                 long dIn = pool.loraA.shape().get(1);
                 long dOut = pool.loraB.shape().get(0);
@@ -122,10 +123,14 @@ class ExpertPoolTrainingTest {
             pools.setTraining(false);
             Map<String, Module> modules = model.namedModules();
             for (ExpertPool p : pools.pools().values()) {
-                int[] merged = p.topExpertsByCount();
+                float[] merged = new float[p.config().rank()];
+                for (int e : p.topExpertsByCount()) {
+                    merged[e] = 1;
+                }
+                NDArray mask = HostTransfers.float32(m, merged, new Shape(merged.length));
                 Linear linear = (Linear) modules.get(p.name());
                 linear.detach();
-                linear.attach(x -> p.maskedUpdate(x, merged));
+                linear.attach(x -> p.maskedUpdate(x, mask));
             }
             NDArray text = model.encodeText(classText(io, m));
             NDArray image = model.encodeImage(images(io, m));
@@ -148,8 +153,16 @@ class ExpertPoolTrainingTest {
 
     @Test
     void ties() {
-        assertArrayEquals(new int[] {1, 3, 0}, TopK.indices(new float[] {4, 5, 2, 5, 4}, 3));
-        assertArrayEquals(new int[] {0, 1, 2, 3}, TopK.indices(new float[] {1, 1, 1, 1, 1, 1}, 4));
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray votes = HostTransfers.float32(m, new float[] {4, 5, 2, 5, 4}, new Shape(5));
+            assertArrayEquals(new long[] {1, 3, 0}, HostTransfers.longs(TopK.indices(votes, 3)));
+            assertArrayEquals(new float[] {1, 1, 0, 1, 0}, HostTransfers.floats(TopK.mask(votes, 3)));
+            assertArrayEquals(new long[] {2, 0, 4, 1, 3}, HostTransfers.longs(TopK.ranks(votes)));
+            NDArray equal = HostTransfers.float32(m, new float[] {1, 1, 1, 1, 1, 1}, new Shape(6));
+            assertArrayEquals(new long[] {0, 1, 2, 3}, HostTransfers.longs(TopK.indices(equal, 4)));
+            NDArray rows = HostTransfers.float32(m, new float[] {0.1f, 0.3f, 0.3f, 0.2f, 0.5f, 0.5f, 0.5f, 0.1f}, new Shape(2, 4));
+            assertArrayEquals(new float[] {0, 1, 1, 0, 1, 1, 0, 0}, HostTransfers.floats(TopK.mask(rows, 2)), "per row");
+        }
     }
 
     @Test

@@ -60,6 +60,7 @@ public final class GoldenDac {
     /** Pools on the model holding the golden LoRA state; the earlier task's columns go to memory (if given). */
     public static ExpertPools pools(ClipModel model, TaskMemory memory, NDManager m) {
         ExpertPools pools = ExpertPools.attach(model, config());
+        pools.initialize(m, 0); // zero counts; the values follow
         for (String name : moduleNames()) {
             ExpertPool pool = pools.pools().get(name);
             pool.loraA.set(Golden.array(io(), name + ".lora_A", m));

@@ -8,7 +8,7 @@ import ai.djl.training.GradientCollector;
 import dev.dacspark.checkpoint.ClipCheckpoint;
 import dev.dacspark.checkpoint.SafeTensors;
 import dev.dacspark.clip.ClipModel;
-import dev.dacspark.clip.Tensors;
+import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.lora.DacConfig;
 import dev.dacspark.lora.ExpertPool;
 import dev.dacspark.lora.ExpertPools;
@@ -85,7 +85,7 @@ class BackwardAfterCollectionTest {
             for (int i = 0; i < values.length; i++) {
                 values[i] = (float) Math.sin(i * 0.7) * 3;
             }
-            NDArray logits = Tensors.float32(m, values, new Shape(6, 6));
+            NDArray logits = HostTransfers.float32(m, values, new Shape(6, 6));
             logits.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray loss = DacLoss.clipLoss(logits, new long[] {0, 1, 2, 0, 1, 3});

@@ -86,9 +86,10 @@ public final class TrainSplitBenchmark {
                             60_000), FaultInjector.NONE);
             RankTask.Report r = new DistributedTrainer(spark, 1).train(spec);
             TaskTrainer.Timings t = r.timings();
-            out.printf(Locale.ROOT, "W=%d: %.3f s/step = data %.3f + communication %.3f + compute %.3f (rank 0, %d steps)%n", world,
-                    (t.dataSeconds() + t.communicationSeconds() + t.computeSeconds()) / t.steps(), t.dataSeconds() / t.steps(),
-                    t.communicationSeconds() / t.steps(), t.computeSeconds() / t.steps(), t.steps());
+            out.printf(Locale.ROOT, "W=%d: %.3f s/step = data %.3f + communication %.3f + compute %.3f (rank 0, %d steps; "
+                    + "%.1f device-host transfers per step)%n", world, (t.dataSeconds() + t.communicationSeconds() + t.computeSeconds())
+                    / t.steps(), t.dataSeconds() / t.steps(), t.communicationSeconds() / t.steps(), t.computeSeconds() / t.steps(),
+                    t.steps(), t.transfersPerStep());
             out.flush();
         }
     }

@@ -208,14 +208,18 @@ public final class ContinualJob {
             throw new IllegalStateException("task '" + task.name() + "': training ended without its final step checkpoint in "
                     + spec.checkpoints().dir());
         }
-        ExpertPools pools = ExpertPools.attach(model, adapter);
-        pools.initialize(m, seed);
-        StepCheckpoint.restorePools(trained, pools, m);
-        long trainable = pools.trainableParameterCount();
-        Map<String, SafeTensors.Tensor> lora = LoraState.tensors(pools);
+        long trainable;
+        Map<String, SafeTensors.Tensor> lora;
         String experts = store.newFile(dir, "experts", ".parquet");
-        ResultsWriter.writeExperts(spark, store.uri(experts), config.runId(), method.id(), t + 1, task.name(), pools);
-        pools.mergeAndDetach(adapter.agoWeight() > 0 ? memory : null);
+        try (NDManager poolManager = m.newSubManager()) { // the pools' arrays end with the merge; the merged weights are the model's
+            ExpertPools pools = ExpertPools.attach(model, adapter);
+            pools.initialize(poolManager, seed);
+            StepCheckpoint.restorePools(trained, pools, poolManager);
+            trainable = pools.trainableParameterCount();
+            lora = LoraState.tensors(pools);
+            ResultsWriter.writeExperts(spark, store.uri(experts), config.runId(), method.id(), t + 1, task.name(), pools);
+            pools.mergeAndDetach(adapter.agoWeight() > 0 ? memory : null);
+        }
 
         Map<String, String> meta = Map.of("run_id", config.runId(), "method", method.id(), "task", task.name(),
                 "task_index", Integer.toString(t + 1), "config_sha256", config.fingerprint());

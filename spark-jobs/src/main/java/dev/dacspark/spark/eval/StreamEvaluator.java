@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.dacspark.clip.ClipImageProcessor;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.ClipTokenizer;
-import dev.dacspark.clip.Tensors;
+import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.data.Sample;
 import dev.dacspark.eval.EvalSetting;
 import dev.dacspark.eval.UnionLabelSpace;
@@ -40,7 +40,7 @@ public final class StreamEvaluator {
     private record Matrix(int classes, int dim, float[] values) implements Serializable {
         static Matrix of(NDArray e) {
             long[] shape = e.getShape().getShape();
-            return new Matrix((int) shape[0], (int) shape[1], e.toFloatArray());
+            return new Matrix((int) shape[0], (int) shape[1], HostTransfers.floats(e));
         }
     }
 
@@ -141,7 +141,7 @@ public final class StreamEvaluator {
                 List<ZeroShotClassifier.Head> taskHeads = new ArrayList<>();
                 for (Head h : heads.get(w.task())) {
                     Matrix c = matrices.get(h.matrix());
-                    taskHeads.add(new ZeroShotClassifier.Head(Tensors.float32(m, c.values(), new Shape(c.classes(), c.dim())), h.columns()));
+                    taskHeads.add(new ZeroShotClassifier.Head(HostTransfers.float32(m, c.values(), new Shape(c.classes(), c.dim())), h.columns()));
                 }
                 long[] correct = ZeroShotClassifier.correct(lease.model(), processor, samples, taskHeads, batch, m);
                 out.add(new Score(w.task(), correct, samples.size()));

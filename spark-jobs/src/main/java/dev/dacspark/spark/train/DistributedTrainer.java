@@ -133,10 +133,10 @@ public final class DistributedTrainer implements TaskBackend {
                 RankTask.Report report = reports.stream().filter(r -> r.rank() == 0).findFirst().orElseThrow();
                 TaskTrainer.Timings t = report.timings();
                 LOG.info(String.format(Locale.ROOT, "task '%s': trained steps %d..%d on %d ranks in %.1f s (data %.1f s, "
-                        + "communication %.1f s, compute %.1f s), last loss %.4f (clip %.4f, ago %.4f)",
-                        name, report.startStep(), spec.iterations(), spec.worldSize(), report.seconds(), t.dataSeconds(),
-                        t.communicationSeconds(), t.computeSeconds(), report.losses().loss(), report.losses().clip(),
-                        report.losses().ago()));
+                        + "communication %.1f s, compute %.1f s; rank 0: %.1f device-host transfers per step), last loss %.4f "
+                        + "(clip %.4f, ago %.4f)", name, report.startStep(), spec.iterations(), spec.worldSize(), report.seconds(),
+                        t.dataSeconds(), t.communicationSeconds(), t.computeSeconds(), t.transfersPerStep(), report.losses().loss(),
+                        report.losses().clip(), report.losses().ago()));
                 return report;
             } catch (SparkException | RuntimeException e) {
                 guard.run();

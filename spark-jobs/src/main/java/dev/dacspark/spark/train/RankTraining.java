@@ -1,15 +1,15 @@
 package dev.dacspark.spark.train;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import dev.dacspark.checkpoint.TensorArrays;
 import dev.dacspark.checkpoint.SafeTensors;
 import dev.dacspark.clip.ClipImageProcessor;
 import dev.dacspark.clip.ClipModel;
+import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.clip.Linear;
 import dev.dacspark.clip.Module;
-import dev.dacspark.clip.Param;
 import dev.dacspark.data.Sample;
-import dev.dacspark.lora.ExpertPool;
 import dev.dacspark.lora.ExpertPools;
 import dev.dacspark.lora.TaskMemory;
 import dev.dacspark.train.AdamW;
@@ -107,21 +107,15 @@ final class RankTraining {
         }
     }
 
-    /** Fails loudly when the ranks' parameters differ (they must stay identical after every step). */
+    /** Fails loudly when the ranks' parameters or counts differ (they must stay identical after every step); one read. */
     private static void verifySameParameters(Collective ring, ExpertPools pools, int step) throws Exception {
-        MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        for (Map.Entry<String, Param> e : pools.parameters().entrySet()) {
-            float[] v = e.getValue().array().toFloatArray();
-            ByteBuffer b = ByteBuffer.allocate(v.length * 4);
-            b.asFloatBuffer().put(v);
-            sha.update(b.array());
+        float[] state;
+        try (NDScope scope = new NDScope()) {
+            state = HostTransfers.floats(pools.flatState());
         }
-        for (ExpertPool pool : pools.pools().values()) {
-            for (float c : pool.counts()) {
-                sha.update(ByteBuffer.allocate(4).putFloat(c).array());
-            }
-        }
-        byte[][] all = ring.allGather(sha.digest());
+        ByteBuffer b = ByteBuffer.allocate(state.length * 4);
+        b.asFloatBuffer().put(state);
+        byte[][] all = ring.allGather(MessageDigest.getInstance("SHA-256").digest(b.array()));
         for (int r = 1; r < all.length; r++) {
             if (!Arrays.equals(all[0], all[r])) {
                 throw new IllegalStateException("parameters diverged after step " + step + ": rank " + r

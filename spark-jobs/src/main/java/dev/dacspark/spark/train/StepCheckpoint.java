@@ -55,18 +55,17 @@ public final class StepCheckpoint {
     /** Writes the state after {@code step} steps (through the Hadoop FileSystem API: file://, hdfs://, s3a://). */
     public static void write(String dir, int step, Losses last, ExpertPools pools, AdamW optimizer, Configuration hadoop) {
         Map<String, Tensor> t = new LinkedHashMap<>();
-        pools.parameters().forEach((k, p) -> {
-            boolean finite;
-            try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
-                finite = !p.array().isInfinite().logicalOr(p.array().isNaN()).any().getBoolean();
-            }
-            if (!finite) {
-                throw new IllegalStateException("refusing to write the step-" + step + " checkpoint under " + dir + ": '" + k
-                        + "' holds non-finite values");
-            }
-        });
         t.put(LOSSES, Tensor.ofFloats(new long[] {3}, new float[] {last.loss(), last.clip(), last.ago()}));
-        pools.parameters().forEach((k, p) -> t.put(k, TensorArrays.fromNDArray(p.array())));
+        pools.parameters().forEach((k, p) -> {
+            Tensor values = TensorArrays.fromNDArray(p.array());
+            for (float v : values.toFloats()) {
+                if (!Float.isFinite(v)) {
+                    throw new IllegalStateException("refusing to write the step-" + step + " checkpoint under " + dir + ": '" + k
+                            + "' holds non-finite values");
+                }
+            }
+            t.put(k, values);
+        });
         for (ExpertPool pool : pools.pools().values()) {
             float[] c = pool.counts();
             t.put(pool.name() + ".counts", Tensor.ofFloats(new long[] {c.length}, c));

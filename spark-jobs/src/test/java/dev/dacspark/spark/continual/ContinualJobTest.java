@@ -18,6 +18,7 @@ import org.apache.hadoop.fs.FullDiskFileSystem;
 import dev.dacspark.spark.storage.Storage;
 import dev.dacspark.spark.train.DistributedTrainer;
 import dev.dacspark.spark.train.InProcessTrainer;
+import dev.dacspark.testing.LiveArrays;
 import dev.dacspark.spark.train.ShardReader;
 import dev.dacspark.testing.Golden;
 import dev.dacspark.testing.S3ProxyServer;
@@ -194,6 +195,27 @@ class ContinualJobTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new ContinualJob(spark, config(runConfig("in-process-w2", out, "")), new InProcessTrainer(hadoop), JobEvents.NONE).run());
         assertTrue(e.getMessage().contains("dac.job.workers = 2: training in one process is one rank"), e.getMessage());
+    }
+
+    /**
+     * The whole job in this JVM (the rank's training and the driver's merge, evaluation on the executors): no native
+     * array outlives its task. Live arrays of the JVM, counted when each task's merged checkpoint is due, are the
+     * same for tasks 2 and 3 (task 1 adds the AGO memory).
+     */
+    @Test
+    void tasksTrainedInThisJvmLeaveNoNativeArraysBehind() {
+        List<Integer> live = new ArrayList<>();
+        JobEvents count = new JobEvents() {
+            @Override
+            public void beforeMergedCheckpoint(String method, int task) {
+                live.add(LiveArrays.inThisJvm());
+            }
+        };
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        new ContinualJob(spark, config(runConfig("no-growth", dir.resolve("no-growth").toUri().toString(), "dac.job.workers = 1")),
+                new InProcessTrainer(hadoop), count).run();
+        assertEquals(3, live.size());
+        assertEquals(live.get(1), live.get(2), "live native arrays of this JVM at the merge of tasks 1, 2, 3: " + live);
     }
 
     @Test

@@ -274,6 +274,18 @@ class DistributedTrainerTest {
         RankTask.Report report = new DistributedTrainer(spark, 1).train(spec(ckpt, STEPS));
         assertEquals(0, report.startStep());
         assertMatchesSingleProcess(StepCheckpoint.latest(ckpt, spark.sparkContext().hadoopConfiguration()), report, 1);
+        // the transfer budget at W = 2: 12, plus the global scope's vote exchange (one read, one upload) per module
+        int modules = ExpertPools.targetModules(TinyWorld.TINY, method()).size();
+        assertTransfersWithin(report, TRANSFER_BUDGET + 2 * modules);
+    }
+
+    /** Transfers per step at W = 1 and, without the global vote exchange, at any W (clip.HostTransfers). */
+    static final int TRANSFER_BUDGET = 12;
+
+    static void assertTransfersWithin(RankTask.Report report, int budget) {
+        TaskTrainer.Timings t = report.timings();
+        assertTrue(t.transfersPerStep() <= budget, "rank 0: " + t.transfersPerStep() + " transfers per step (" + t.transfers()
+                + " in " + t.steps() + " steps), budget " + budget);
     }
 
     @Test
@@ -282,6 +294,7 @@ class DistributedTrainerTest {
         RankTask.Report report = new DistributedTrainer(spark, 1).train(spec(ckpt, STEPS,
                 method().withVoteScope(VoteScope.LOCAL), 2e-3));
         assertMatchesSingleProcess(StepCheckpoint.latest(ckpt, spark.sparkContext().hadoopConfiguration()), report, 2);
+        assertTransfersWithin(report, TRANSFER_BUDGET); // the local scope counts every module's votes in one exchange
         // and the check means something: per-half masks train other experts than the global mask
         Map<String, float[]> global = singleProcess(new float[3], 1);
         Map<String, float[]> local = singleProcess(new float[3], 2);
