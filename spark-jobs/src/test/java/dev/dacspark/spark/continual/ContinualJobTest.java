@@ -23,6 +23,7 @@ import dev.dacspark.spark.train.ShardReader;
 import dev.dacspark.testing.Golden;
 import dev.dacspark.testing.S3ProxyServer;
 import dev.dacspark.testing.SparkSessions;
+import dev.dacspark.testing.TestFiles;
 import dev.dacspark.testing.TinyWorld;
 import ai.djl.ndarray.NDManager;
 import org.apache.hadoop.conf.Configuration;
@@ -320,7 +321,7 @@ class ContinualJobTest {
     @Test
     void aResumeOnPreparedDataThatChangedIsRefusedNamingTheTask() throws Exception {
         Path data = dir.resolve("data-reprepared");
-        copyTree(dir.resolve("data"), data);
+        TestFiles.copyTree(dir.resolve("data"), data);
         String out = dir.resolve("changed-data").toUri().toString();
         String hocon = runConfig("changed", out, "dac.methods = [zero-shot], dac.job.data = \"data-reprepared\"");
         new ContinualJob(spark, config(hocon)).run();
@@ -450,7 +451,7 @@ class ContinualJobTest {
         assertRefused(runConfig("bad", out, "dac.job.task-lr { shapez = 1e-3 }"), "dac.job.task-lr.shapez: no task of");
         // a task whose data went missing after prep
         Path broken = dir.resolve("broken-data");
-        copyTree(dir.resolve("data"), broken);
+        TestFiles.copyTree(dir.resolve("data"), broken);
         try (var files = Files.walk(broken.resolve("shapes/test"))) {
             Files.delete(files.filter(f -> f.toString().endsWith(".parquet")).findFirst().orElseThrow());
         }
@@ -497,19 +498,6 @@ class ContinualJobTest {
             }
         }
         return out;
-    }
-
-    private static void copyTree(Path from, Path to) throws Exception {
-        try (var files = Files.walk(from)) {
-            for (Path f : files.toList()) {
-                Path t = to.resolve(from.relativize(f).toString());
-                if (Files.isDirectory(f)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(f, t);
-                }
-            }
-        }
     }
 
     private static String tail(String s) {

@@ -19,6 +19,7 @@ import dev.dacspark.spark.data.PrepJob;
 import dev.dacspark.spark.train.InProcessTrainer;
 import dev.dacspark.testing.Golden;
 import dev.dacspark.testing.SparkSessions;
+import dev.dacspark.testing.TestFiles;
 import dev.dacspark.testing.TinyWorld;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
@@ -162,7 +163,7 @@ class RunExportTest {
 
         // a run as the job wrote them before: no model directory or adapter in its manifest
         Path old = dir.resolve("old-run");
-        copyTree(Path.of(java.net.URI.create(run)), old);
+        TestFiles.copyTree(Path.of(java.net.URI.create(run)), old);
         ObjectNode json = (ObjectNode) JSON.readTree(old.resolve("_manifest.json").toFile());
         for (JsonNode t : json.at("/methods/dac/tasks")) {
             deleteTree(old.resolve(t.get("adapter").asText()));
@@ -211,19 +212,6 @@ class RunExportTest {
             }
         }
         return worst;
-    }
-
-    private static void copyTree(Path from, Path to) throws Exception {
-        try (var files = Files.walk(from)) {
-            for (Path f : files.toList()) {
-                Path t = to.resolve(from.relativize(f).toString());
-                if (Files.isDirectory(f)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(f, t);
-                }
-            }
-        }
     }
 
     private static void deleteTree(Path p) throws Exception {

@@ -8,6 +8,7 @@ import dev.dacspark.spark.data.PrepConfig;
 import dev.dacspark.spark.data.PrepJob;
 import dev.dacspark.testing.Golden;
 import dev.dacspark.testing.SparkSessions;
+import dev.dacspark.testing.TestFiles;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -142,7 +143,7 @@ class MtilPrepTest {
     @Test
     void checkFindsNothingButTheCountsOnAGoodCopyAndNamesMissingAndTruncatedFiles(@TempDir Path copy) throws IOException {
         Path root = copy.resolve("mtil");
-        copyTree(data.resolve("mtil"), root);
+        TestFiles.copyTree(data.resolve("mtil"), root);
         Configuration hadoop = new Configuration();
         List<MtilCheck.Result> good = MtilCheck.run(root.toUri().toString(), MtilDataset.ORDER_I, 5, hadoop, line -> {});
         for (MtilCheck.Result r : good) {
@@ -194,19 +195,6 @@ class MtilPrepTest {
         assertEquals(List.of("0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six", "7 - seven", "8 - eight",
                 "9 - nine"), listing.classNames());
         assertEquals(5, listing.samples().get(0).label()); // the first training digit of MNIST is a 5
-    }
-
-    static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> s = Files.walk(from)) {
-            for (Path p : s.toList()) {
-                Path target = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(p, target);
-                }
-            }
-        }
     }
 
     static void delete(Path dir) throws IOException {
