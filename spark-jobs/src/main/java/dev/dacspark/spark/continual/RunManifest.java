@@ -135,6 +135,11 @@ public final class RunManifest {
         }
     }
 
+    /** A task's folder name in a run folder and in an export: {@code task-NN-<name>} ({@code number} from 1). */
+    public static String taskFolder(int number, String name) {
+        return String.format(java.util.Locale.ROOT, "task-%02d-%s", number, name);
+    }
+
     /** The file name of a run's manifest. */
     public static final String FILE = "_manifest.json";
 

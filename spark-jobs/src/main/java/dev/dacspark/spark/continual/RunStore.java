@@ -44,7 +44,7 @@ final class RunStore {
 
     /** A task's folder, relative: {@code <method>/task-NN-<name>}. */
     String taskDir(String method, int taskIndex, String name) {
-        return String.format(Locale.ROOT, "%s/task-%02d-%s", method, taskIndex + 1, name);
+        return method + "/" + RunManifest.taskFolder(taskIndex + 1, name);
     }
 
     /** A new unique file name in a folder, relative to the run folder; fails once the lease is lost. */

@@ -5,11 +5,11 @@ import dev.dacspark.checkpoint.PeftAdapter;
 import dev.dacspark.checkpoint.SafeTensors;
 import dev.dacspark.clip.ClipConfig;
 import dev.dacspark.clip.ClipModel;
+import dev.dacspark.spark.continual.RunManifest;
 import dev.dacspark.spark.storage.Storage;
 import org.apache.hadoop.conf.Configuration;
 
 import java.net.URI;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -24,7 +24,7 @@ public final class TaskExports {
     public record Task(String runId, String method, int index, String name) {
         /** Its folder name in an export: {@code task-NN-<name>}. */
         public String folder() {
-            return String.format(Locale.ROOT, "task-%02d-%s", index, name);
+            return RunManifest.taskFolder(index, name);
         }
 
         @Override
