@@ -106,6 +106,11 @@ class SettingsTest {
         assertRefused(dir, job + "dac.train.lr = 0\n", JobConfig::read, "range.conf: 2: dac.train.lr must be > 0, got 0.0");
         assertRefused(dir, job + "dac.job.task-lr { s1 = -5 }\n", JobConfig::read, "range.conf: 2: dac.job.task-lr.s1 must be > 0");
         assertRefused(dir, job + "dac.train { lr = 1e-3, lr-min = 1e-2 }\n", JobConfig::read, "dac.train.lr-min must be");
+        assertRefused(dir, job + "dac.eval.settings = [mtil, mtil]\n", JobConfig::read,
+                "range.conf: 2: dac.eval.settings must be non-empty, each setting once, got [MTIL, MTIL]");
+        assertRefused(dir, job + "dac.eval.settings = [x-tail, mtl]\n", JobConfig::read, "range.conf: 2: dac.eval.settings");
+        assertRefused(dir, job + "dac.eval.x-tail.templates = [\"a photo\"]\n", JobConfig::read,
+                "range.conf: 2: dac.eval.x-tail.templates must be templates with '{}' for the class name");
         assertRefused(dir, job + "dac.job.lease-ttl = 0s\n", JobConfig::read, "range.conf: 2: dac.job.lease-ttl must be > 0, got PT0S");
         assertRefused(dir, job + "dac.job {\n  lease-ttl = 1m\n  lease-renew = 1m\n}\n", JobConfig::read,
                 "range.conf: 4: dac.job.lease-renew must be in (0, lease-ttl = PT1M), got PT1M");
