@@ -305,7 +305,7 @@ public final class PrepJob {
             counts.put("fewshot", java.util.Arrays.stream(counted.perClass.get("train")).map(n -> Math.min(n, task.shots())).boxed().toList());
         }
         m.put("counts", counts);
-        m.put("empty_classes", gaps.stream().map(TaskCounts.Gap::json).toList());
+        m.put("empty_classes", gaps);
         m.put("listed", account.listed());
         m.put("records", account.records());
         m.put("prepared", counted.good);
@@ -313,7 +313,7 @@ public final class PrepJob {
         m.put("skipped", account.skipped());
         m.put("skipped_examples", account.examples());
         m.put("shots", task.shots());
-        m.put("fewshot_short_classes", shortOfShots.stream().map(TaskCounts.Shortfall::json).toList());
+        m.put("fewshot_short_classes", shortOfShots);
         m.put("split", listing.splitRule());
         if (listing.official() != null) {
             m.put("official_counts", listing.official());

@@ -3,7 +3,6 @@ package dev.dacspark.spark.data;
 import org.apache.spark.sql.Row;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -18,32 +17,16 @@ final class TaskCounts {
     /** Classes an error or a warning names before "and N more". */
     private static final int NAMED = 10;
 
-    /** A class that a split has no image of. */
+    /** A class that a split has no image of (in _task.json as its components). */
     record Gap(int label, String name, List<String> splits) {
-        Map<String, Object> json() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("label", label);
-            m.put("name", name);
-            m.put("splits", splits);
-            return m;
-        }
-
         @Override
         public String toString() {
             return "'" + name + "' (label " + label + ") has no " + String.join(" and no ", splits) + " images";
         }
     }
 
-    /** A class with fewer training images than the few-shot k, which then takes all of them. */
+    /** A class with fewer training images than the few-shot k, which then takes all of them (in _task.json as its components). */
     record Shortfall(int label, String name, long train) {
-        Map<String, Object> json() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("label", label);
-            m.put("name", name);
-            m.put("train", train);
-            return m;
-        }
-
         @Override
         public String toString() {
             return "'" + name + "' (label " + label + "): " + train;
