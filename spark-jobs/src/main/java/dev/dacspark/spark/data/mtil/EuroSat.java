@@ -19,6 +19,11 @@ final class EuroSat implements MtilReader {
     }
 
     @Override
+    public boolean listsItsFiles() {
+        return true;
+    }
+
+    @Override
     public MtilListing read(DatasetFolder folder) {
         List<String> classes = folder.directories("");
         List<MtilSample> ordered = new ArrayList<>();

@@ -76,6 +76,11 @@ public enum MtilDataset {
         return reader.read(folder);
     }
 
+    /** True when the reader's samples come from a listing of the folder (see {@link MtilReader#listsItsFiles}). */
+    public boolean listsItsFiles() {
+        return reader.listsItsFiles();
+    }
+
     /** The files and folders the reader needs that the folder lacks. */
     public List<String> missingFiles(DatasetFolder folder) {
         return reader.missingFiles(folder);

@@ -11,6 +11,15 @@ interface MtilReader {
 
     MtilListing read(DatasetFolder folder);
 
+    /**
+     * True when every sample's file comes from a listing of the folder (so it exists), false when the
+     * reader takes names from a split file or builds them (then {@code mtil check} lists the folder to
+     * find the ones missing).
+     */
+    default boolean listsItsFiles() {
+        return false;
+    }
+
     /** The required files that are missing. */
     default List<String> missingFiles(DatasetFolder folder) {
         return requiredFiles().stream()

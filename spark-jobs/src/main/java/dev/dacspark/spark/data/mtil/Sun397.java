@@ -23,6 +23,11 @@ final class Sun397 implements MtilReader {
     }
 
     @Override
+    public boolean listsItsFiles() {
+        return true;
+    }
+
+    @Override
     public MtilListing read(DatasetFolder folder) {
         List<String> lines = folder.lines("ClassName.txt");
         List<String> classes = new ArrayList<>();
