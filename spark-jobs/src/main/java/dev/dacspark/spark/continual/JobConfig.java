@@ -1,7 +1,5 @@
 package dev.dacspark.spark.continual;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValueFactory;
 import dev.dacspark.config.Section;
@@ -12,9 +10,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -32,8 +28,6 @@ public record JobConfig(RunConfig run, String runId, String checkpoint, String t
 
     /** Which split of a prepared task trains. */
     public enum TrainSplit { AUTO, FEWSHOT, TRAIN }
-
-    private static final ObjectMapper SORTED = new ObjectMapper().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
     public static JobConfig load(Path file) {
         return load(file, null);
@@ -90,12 +84,7 @@ public record JobConfig(RunConfig run, String runId, String checkpoint, String t
 
     /** SHA-256 of the settings that change results (sorted JSON). */
     public String fingerprint() {
-        try {
-            byte[] json = SORTED.writeValueAsBytes(fingerprinted);
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        return CanonicalJson.sha256(fingerprinted);
     }
 
     /** The settings as written into the run's {@code _run.json}: what the fingerprint covers, plus S3 settings; no secret. */

@@ -6,13 +6,8 @@ import dev.dacspark.spark.storage.Storage;
 import dev.dacspark.spark.train.TrainTaskSpec;
 import org.apache.hadoop.conf.Configuration;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,8 +22,6 @@ import java.util.TreeMap;
  * fails here, before any training, naming it.
  */
 public record PreparedStream(String uri, List<Task> tasks) {
-    private static final ObjectMapper SORTED = new ObjectMapper().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
-
     /**
      * One prepared task: splits -> shard index -> file URIs, and {@code dataSha256}, the identity of its content: the
      * SHA-256 of what {@code _task.json} says of it that training and scoring read (the records' content hash, class
@@ -127,14 +120,9 @@ public record PreparedStream(String uri, List<Task> tasks) {
             "split", "preprocessing");
 
     private static String identity(JsonNode meta) {
-        ObjectNode fields = SORTED.createObjectNode();
-        IDENTITY.forEach(k -> fields.set(k, meta.get(k)));
-        try { // as a map: every level's keys sorted
-            byte[] json = SORTED.writeValueAsBytes(SORTED.convertValue(fields, Map.class));
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        Map<String, JsonNode> fields = new LinkedHashMap<>();
+        IDENTITY.forEach(k -> fields.put(k, meta.get(k)));
+        return CanonicalJson.sha256(fields);
     }
 
     /** Task name -> {@link Task#dataSha256}, in stream order. */
