@@ -1,9 +1,14 @@
 package dev.dacspark.spark.train;
 
 import ai.djl.Device;
+import org.apache.spark.TaskContext;
+import org.apache.spark.TaskContextImpl;
+import org.apache.spark.executor.TaskMetrics;
+import org.apache.spark.resource.ResourceInformation;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Properties;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -62,6 +67,24 @@ class TaskEngineTest {
         assertTrue(m.contains("GPU address 2") && m.contains("2 GPUs libtorch sees (0..1)"), m);
         String uuid = refusal("cu128", List.of("GPU-5f1c"), CUDA_TWO_GPUS);
         assertTrue(uuid.contains("'GPU-5f1c' is not a CUDA device ordinal"), uuid);
+    }
+
+    /** A task's context as an executor makes it, with {@code gpus} as its GPU addresses (none: no GPU resource). */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    static TaskContext task(String... gpus) {
+        scala.collection.immutable.Map resources = scala.collection.immutable.Map$.MODULE$.empty();
+        if (gpus.length > 0) {
+            resources = resources.updated("gpu", new ResourceInformation("gpu", gpus));
+        }
+        return new TaskContextImpl(1, 0, 0, 7L, 0, 1, null, new Properties(), null, TaskMetrics.empty(), 4, resources);
+    }
+
+    @Test
+    void theTaskStartReadsTheTasksGpuResourceAndTheLoadedEngine() {
+        assertEquals("cpu", System.getenv("PYTORCH_FLAVOR"), "the build runs the tests on the CPU flavour");
+        assertEquals(Device.cpu(), TaskEngine.start(task()));
+        String m = assertThrows(IllegalStateException.class, () -> TaskEngine.start(task("0"))).getMessage();
+        assertTrue(m.contains("Spark gave it GPU 0") && m.contains("a CPU build of libtorch"), m);
     }
 
     @Test
