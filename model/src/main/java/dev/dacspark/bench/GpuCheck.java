@@ -138,7 +138,7 @@ public final class GpuCheck {
     private static Row parity(String what, List<GoldenParity.Check> checks) {
         String failed = GoldenParity.failures(checks);
         return failed.isEmpty()
-                ? new Row(what, "pass: " + checks.size() + " comparisons; closest to its tolerance " + GoldenParity.worst(checks).describe(), true)
+                ? new Row(what, "pass: " + checks.size() + " comparisons; largest error for its atol: " + GoldenParity.worst(checks).describe(), true)
                 : new Row(what, "FAIL: " + failed.replace("\n", "; "), false);
     }
 
