@@ -44,25 +44,34 @@ public final class ModelBenchmark {
             model.initialize(manager, 0);
             out.printf(Locale.ROOT, "parameters: %d%n", model.parameterCount());
             for (int batch : batches) {
-                double[] seconds = new double[iters];
-                for (int i = -1; i < iters; i++) { // i = -1: warm-up
-                    try (NDScope scope = new NDScope()) {
-                        NDArray images = manager.randomNormal(new Shape(batch, 3, config.imageResolution(), config.imageResolution()));
-                        long t0 = System.nanoTime();
-                        HostTransfers.floats(model.encodeImage(images)); // forces the computation
-                        if (i >= 0) {
-                            seconds[i] = (System.nanoTime() - t0) / 1e9;
-                        }
-                    }
-                }
-                java.util.Arrays.sort(seconds);
-                double median = seconds[iters / 2];
+                double median = secondsPerBatch(model, manager, batch, iters);
                 out.printf(Locale.ROOT, "batch %d: %.3f s/iter (median of %d), %.2f images/s%n", batch, median, iters, batch / median);
                 out.flush();
             }
         }
         out.printf(Locale.ROOT, "peak RSS: %.2f GB%n", peakRssBytes() / 1e9);
         out.flush();
+    }
+
+    /**
+     * The image encoder's median time for a batch of {@code batch} random images on {@code manager}'s device, over
+     * {@code iters} timed iterations after one warm-up (each ends with the features read, which waits for a GPU).
+     */
+    public static double secondsPerBatch(ClipModel model, NDManager manager, int batch, int iters) {
+        ClipConfig config = model.config();
+        double[] seconds = new double[iters];
+        for (int i = -1; i < iters; i++) { // i = -1: warm-up
+            try (NDScope scope = new NDScope()) {
+                NDArray images = manager.randomNormal(new Shape(batch, 3, config.imageResolution(), config.imageResolution()));
+                long t0 = System.nanoTime();
+                HostTransfers.floats(model.encodeImage(images)); // forces the computation
+                if (i >= 0) {
+                    seconds[i] = (System.nanoTime() - t0) / 1e9;
+                }
+            }
+        }
+        java.util.Arrays.sort(seconds);
+        return seconds[iters / 2];
     }
 
     /** VmHWM of this process (Linux), or -1 when unknown. */

@@ -1,5 +1,6 @@
 package dev.dacspark.bench;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -18,7 +19,9 @@ import dev.dacspark.train.DacLoss;
 import dev.dacspark.train.DacStep;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
@@ -31,21 +34,45 @@ import java.util.SplittableRandom;
  */
 public final class TrainStepBenchmark {
     private final ClipConfig config;
+    private final Device device;
     private final int batch;
     private final int iters;
     private final PrintWriter out;
 
-    public TrainStepBenchmark(ClipConfig config, int batch, int iters, PrintWriter out) {
+    public TrainStepBenchmark(ClipConfig config, Device device, int batch, int iters, PrintWriter out) {
+        if (iters < 1) {
+            throw new IllegalArgumentException("--iters must be at least 1");
+        }
         this.config = config;
+        this.device = device;
         this.batch = batch;
         this.iters = iters;
         this.out = out;
     }
 
+    /** What {@link #measure} measured: the floor, each method's DAC step, and the merged model's inference. */
+    public record Result(Measured frozen, List<Dac> dac, double mergedImagesPerSecond) {}
+
+    /** A DAC step of {@code method}, with its overhead over the floor. */
+    public record Dac(DacConfig method, Measured step, double overhead) {}
+
+    /** The benchmark's figures, printed: the floor, then the DAC step with LoRA dropout 0.2 and without. */
     public void run() {
-        out.printf(Locale.ROOT, "train-step benchmark: %s, batch %d, engine %s %s%n", config, batch,
+        measure(List.of(DacConfig.defaults(), DacConfig.defaults().withDropout(0)), false);
+        out.printf(Locale.ROOT, "peak RSS: %.2f GB%n", ModelBenchmark.peakRssBytes() / 1e9);
+        out.flush();
+    }
+
+    /**
+     * The frozen forward+backward, then a DAC step of each of {@code methods} (each merged after it is measured), each
+     * line printed as it is measured; with {@code mergedInference}, then the merged model's image-encoder throughput
+     * at the same batch (NaN without).
+     */
+    public Result measure(List<DacConfig> methods, boolean mergedInference) {
+        out.printf(Locale.ROOT, "train-step benchmark: %s, batch %d, device %s, engine %s %s%n", config, batch, device,
                 Engine.getInstance().getEngineName(), Engine.getInstance().getVersion());
-        try (NDManager m = NDManager.newBaseManager(); TaskMemory memory = new TaskMemory(m)) {
+        List<Dac> dacs = new ArrayList<>();
+        try (NDManager m = NDManager.newBaseManager(device); TaskMemory memory = new TaskMemory(m)) {
             ClipModel model = new ClipModel(config);
             model.initialize(m, 0);
             model.setTrainable(false);
@@ -85,7 +112,7 @@ public final class TrainStepBenchmark {
             out.printf(Locale.ROOT, "frozen forward+backward: %.3f s/step, %s%n", frozen.seconds(), frozen.transfers());
             out.flush();
 
-            for (DacConfig method : new DacConfig[] {DacConfig.defaults(), DacConfig.defaults().withDropout(0)}) {
+            for (DacConfig method : methods) {
                 ExpertPools pools = ExpertPools.attach(model, method);
                 pools.initialize(m, 1);
                 pools.setTraining(true);
@@ -97,19 +124,26 @@ public final class TrainStepBenchmark {
                             HostTransfers.int64(m, tokens, textShape), labels);
                     optimizer.step(pools.parameters(), AdamW.gradients(pools.parameters()), 2e-3);
                 });
+                double overhead = dac.seconds() / frozen.seconds() - 1;
                 out.printf(Locale.ROOT, "DAC step (pools, AGO, AdamW; LoRA dropout %.1f): %.3f s/step, overhead %+.1f%% over frozen, %s%n",
-                        method.dropout(), dac.seconds(), (dac.seconds() / frozen.seconds() - 1) * 100, dac.transfers());
+                        method.dropout(), dac.seconds(), overhead * 100, dac.transfers());
                 out.flush();
                 pools.mergeAndDetach(null);
+                dacs.add(new Dac(method, dac, overhead));
             }
+            double imagesPerSecond = Double.NaN;
+            if (mergedInference) {
+                imagesPerSecond = batch / ModelBenchmark.secondsPerBatch(model, m, batch, iters);
+                out.printf(Locale.ROOT, "merged model, image encoder: %.2f images/s at batch %d%n", imagesPerSecond, batch);
+                out.flush();
+            }
+            return new Result(frozen, dacs, imagesPerSecond);
         }
-        out.printf(Locale.ROOT, "peak RSS: %.2f GB%n", ModelBenchmark.peakRssBytes() / 1e9);
-        out.flush();
     }
 
     /** A step's median time and its transfers per step (over the timed steps). */
-    record Measured(double seconds, HostTransfers.Count perStep) {
-        String transfers() {
+    public record Measured(double seconds, HostTransfers.Count perStep) {
+        public String transfers() {
             return String.format(Locale.ROOT, "%d transfers/step (%d to the device, %d to the host)",
                     perStep.transfers(), perStep.toDevice(), perStep.toHost());
         }

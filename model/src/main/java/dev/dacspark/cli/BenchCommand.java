@@ -1,17 +1,22 @@
 package dev.dacspark.cli;
 
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import dev.dacspark.bench.GpuCheck;
 import dev.dacspark.bench.ModelBenchmark;
 import dev.dacspark.bench.TrainStepBenchmark;
+import dev.dacspark.golden.GoldenSet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code dac bench model}: benchmarks that print figures. */
+/** {@code dac bench model|train-step|gpu}: benchmarks that print figures ({@code gpu}: the check of a CUDA machine, {@link GpuCheck}). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Run a benchmark and print its figures.")
 public final class BenchCommand implements Callable<Integer> {
 
@@ -29,6 +34,20 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--iters", defaultValue = "5", description = "Timed iterations per batch size. Default: ${DEFAULT-VALUE}")
     int iters;
 
+    @Option(names = "--device", description = "Device (gpu: default cuda:0; model, train-step: the engine's default): cpu or cuda:N")
+    String device;
+
+    @Option(names = "--precision", split = ",", defaultValue = "fp32,bf16",
+            description = "gpu: precisions of the DAC step (values of dac.model.precision). Default: ${DEFAULT-VALUE}")
+    List<String> precisions;
+
+    @Option(names = "--golden", defaultValue = "${sys:dac.home:-.}/../shared/golden",
+            description = "gpu: the golden set's directory (config A). Default: ${DEFAULT-VALUE}")
+    Path golden;
+
+    @Option(names = "--out", defaultValue = "gpu-check.md", description = "gpu: where the table is written. Default: ${DEFAULT-VALUE}")
+    Path table;
+
     @Spec
     CommandSpec spec;
 
@@ -37,9 +56,17 @@ public final class BenchCommand implements Callable<Integer> {
         switch (which) {
             case "model" -> new ModelBenchmark(InfoCommand.resolveConfig(model), batches, iters, spec.commandLine().getOut()).run();
             case "train-step" -> {
+                Device on = device == null ? Engine.getInstance().defaultDevice() : GpuCheck.device(device);
                 for (int batch : batches) {
-                    new TrainStepBenchmark(InfoCommand.resolveConfig(model), batch, iters, spec.commandLine().getOut()).run();
+                    new TrainStepBenchmark(InfoCommand.resolveConfig(model), on, batch, iters, spec.commandLine().getOut()).run();
                 }
+            }
+            case "gpu" -> {
+                // one batch size; 32 (the paper's) unless --batch says otherwise
+                int batch = spec.commandLine().getParseResult().hasMatchedOption("--batch") ? batches.get(0) : 32;
+                List<GpuCheck.Row> rows = new GpuCheck(GpuCheck.device(device == null ? "cuda:0" : device), new GoldenSet(golden, "A"),
+                        InfoCommand.resolveConfig(model), model, batch, iters, precisions, spec.commandLine().getOut()).run(table);
+                return rows.stream().allMatch(GpuCheck.Row::passed) ? 0 : 1;
             }
             default -> throw new IllegalArgumentException("unknown benchmark '" + which + "'; known: " + String.join(", ", new Which()));
         }
@@ -48,7 +75,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     static final class Which extends java.util.ArrayList<String> {
         Which() {
-            super(List.of("model", "train-step"));
+            super(List.of("model", "train-step", "gpu"));
         }
     }
 }

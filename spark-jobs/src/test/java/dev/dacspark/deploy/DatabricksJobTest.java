@@ -62,8 +62,9 @@ class DatabricksJobTest {
         int workers = cluster.get("num_workers").asInt();
         // Databricks runs one executor per worker and gives it the worker's GPUs itself
         TrainerSettings.assertFit("databricks/job.json", conf, "spark://databricks", workers, true);
+        // the runtime sizes executors from the node type itself: their cores, GPUs and memory (the heap and what it leaves native)
         TrainerSettings.assertFollowsClusterConf("databricks/job.json", merged(conf), "databricks", Set.of("spark.executor.resource.gpu.amount",
-                "spark.executor.cores", "spark.task.cpus"));
+                "spark.executor.cores", "spark.task.cpus", "spark.executor.memoryOverhead"));
         TrainerSettings.assertOnlyItsPlatformsPathsAndJavaOptions("databricks/job.json", merged(conf), "databricks");
         assertTrue(merged(conf).get("spark.executorEnv.DJL_CACHE_DIR").startsWith("/local_disk0/"), "DJL's cache on the workers' local disk");
     }

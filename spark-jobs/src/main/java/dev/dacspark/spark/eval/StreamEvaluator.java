@@ -14,6 +14,7 @@ import dev.dacspark.eval.ZeroShotClassifier;
 import dev.dacspark.spark.continual.PreparedStream;
 import dev.dacspark.spark.train.ExecutorModels;
 import dev.dacspark.spark.train.ShardReader;
+import dev.dacspark.spark.train.TaskEngine;
 import dev.dacspark.train.RunConfig;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -132,7 +133,7 @@ public final class StreamEvaluator {
             SerializableConfiguration hadoop) throws Exception {
         List<Score> out = new ArrayList<>();
         TaskContext ctx = TaskContext.get();
-        try (ExecutorModels.Lease lease = ExecutorModels.acquire(modelUri, ExecutorModels.device(ctx), hadoop.value(), 3_600_000);
+        try (ExecutorModels.Lease lease = ExecutorModels.acquire(modelUri, TaskEngine.start(ctx), hadoop.value(), 3_600_000);
                 NDManager m = lease.manager().newSubManager()) {
             ClipImageProcessor processor = new ClipImageProcessor(ClipImageProcessor.Config.forModel(lease.model().config()));
             while (it.hasNext()) {

@@ -97,12 +97,6 @@ public final class ExecutorModels {
         }
     }
 
-    /** The task's GPU from its resources, or the CPU when it has none (one GPU per task). */
-    public static Device device(org.apache.spark.TaskContext ctx) {
-        org.apache.spark.resource.ResourceInformation gpu = ctx.resources().get("gpu").getOrElse(() -> null);
-        return gpu == null || gpu.addresses().length == 0 ? Device.cpu() : Device.gpu(Integer.parseInt(gpu.addresses()[0]));
-    }
-
     private static void load(String uri, Device device, Configuration hadoop) {
         if (manager != null) {
             manager.close();

@@ -19,10 +19,11 @@ import java.util.List;
 public final class RankTask implements Serializable {
     /**
      * What a rank reports at the end: its rank, the step it started from, the last step's losses (from
-     * the checkpoint when there was no step left to train), time, and its JVM's peak resident memory.
+     * the checkpoint when there was no step left to train), time, its JVM's peak resident memory, and the
+     * intra-op threads of libtorch it trained with.
      */
     public record Report(int rank, int startStep, StepCheckpoint.Losses losses, double seconds, TaskTrainer.Timings timings,
-            double peakRssMb) implements Serializable {}
+            double peakRssMb, int intraOpThreads) implements Serializable {}
 
     private final TrainTaskSpec spec;
     private final SerializableConfiguration hadoop;
@@ -36,7 +37,7 @@ public final class RankTask implements Serializable {
 
     Report run(BarrierTaskContext ctx) throws Exception {
         int rank = ctx.partitionId();
-        Device device = ExecutorModels.device(ctx);
+        Device device = TaskEngine.start(ctx); // fails here when a GPU was asked for and none is usable
         // the model first, before the rendezvous: a rank of a failed attempt may still hold it for up to
         // one socket timeout, and the peers wait for the rendezvous with the (longer) barrier timeout
         String verdict = StageVerdict.read(spec.checkpoints().dir(), hadoop.value());

@@ -2,6 +2,7 @@ package dev.dacspark.spark.train;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.dacspark.checkpoint.TensorArrays;
 import dev.dacspark.checkpoint.SafeTensors;
 import dev.dacspark.clip.ClipImageProcessor;
@@ -100,7 +101,7 @@ final class RankTraining {
                 }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
-            return new RankTask.Report(rank, start, last, seconds, trainer.timings(), peakRssMb());
+            return new RankTask.Report(rank, start, last, seconds, trainer.timings(), peakRssMb(), JniUtils.getNumThreads());
         } finally {
             detach(model, pools);
             manager.close();

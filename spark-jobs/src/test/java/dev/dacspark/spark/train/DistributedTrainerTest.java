@@ -274,6 +274,7 @@ class DistributedTrainerTest {
         RankTask.Report report = new DistributedTrainer(spark, 1).train(spec(ckpt, STEPS));
         assertEquals(0, report.startStep());
         assertMatchesSingleProcess(StepCheckpoint.latest(ckpt, spark.sparkContext().hadoopConfiguration()), report, 1);
+        assertEquals(1, report.intraOpThreads(), "the rank's libtorch intra-op threads = spark.task.cpus (1 in this cluster)");
         // the transfer budget at W = 2: 12, plus the global scope's vote exchange (one read, one upload) per module
         int modules = ExpertPools.targetModules(TinyWorld.TINY, method()).size();
         assertTransfersWithin(report, TRANSFER_BUDGET + 2 * modules);
