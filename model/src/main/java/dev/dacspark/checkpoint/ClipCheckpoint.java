@@ -5,6 +5,7 @@ import dev.dacspark.checkpoint.SafeTensors.Tensor;
 import dev.dacspark.clip.ClipConfig;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.Param;
+import dev.dacspark.clip.Precision;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,6 +48,16 @@ public final class ClipCheckpoint {
         Loaded l = read(path);
         ClipModel model = new ClipModel(l.config());
         assign(model, l.tensors(), l.source(), manager);
+        return model;
+    }
+
+    /**
+     * Loads a CLIP as {@link #load(Path, NDManager)} and holds its frozen backbone in {@code precision}
+     * ({@link ClipModel#setPrecision}).
+     */
+    public static ClipModel load(Path path, NDManager manager, Precision precision) {
+        ClipModel model = load(path, manager);
+        model.setPrecision(precision);
         return model;
     }
 

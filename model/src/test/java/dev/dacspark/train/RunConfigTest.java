@@ -1,5 +1,6 @@
 package dev.dacspark.train;
 
+import dev.dacspark.clip.Precision;
 import dev.dacspark.lora.DacConfig;
 import dev.dacspark.lora.VoteScope;
 import org.junit.jupiter.api.Test;
@@ -35,6 +36,7 @@ class RunConfigTest {
         assertEquals(1e-3, c.lr("a"), "dac.job.task-lr");
         assertEquals(2e-3, c.lr("b"), "dac.train.lr for other tasks");
         assertNull(c.checkpoint());
+        assertEquals(Precision.FP32, c.precision());
     }
 
     @Test
@@ -59,6 +61,11 @@ class RunConfigTest {
         Path tasks = Files.writeString(dir.resolve("tasks.conf"), "dac.tasks = [ { name = a, root = x, templates = [\"{}\"] } ]\n");
         e = assertThrows(IllegalArgumentException.class, () -> RunConfig.load(tasks));
         assertTrue(e.getMessage().contains("tasks.conf: 1") && e.getMessage().contains("dac.tasks"), e.getMessage());
+
+        Path precision = Files.writeString(dir.resolve("precision.conf"), "dac.model.precision = fp16\n");
+        e = assertThrows(IllegalArgumentException.class, () -> RunConfig.load(precision));
+        assertTrue(e.getMessage().contains("precision.conf: 1") && e.getMessage().contains("dac.model.precision: unknown value 'fp16'"),
+                e.getMessage());
 
         Path rank = Files.writeString(dir.resolve("rank.conf"), "dac.method { rank = 4, route-top-k = 8 }\n");
         e = assertThrows(IllegalArgumentException.class, () -> RunConfig.load(rank));

@@ -189,7 +189,7 @@ public final class ContinualJob {
         String memoryUri = state.last() == null || state.last().memory() == null ? null : store.uri(state.last().memory());
         TrainTaskSpec.Data data = task.trainingData(split, config.workers());
         TrainTaskSpec spec = new TrainTaskSpec(new TrainTaskSpec.Task(t, task.name(), seed, classTokens, tokenizer.contextLength()),
-                new TrainTaskSpec.Start(modelUri, memoryUri),
+                new TrainTaskSpec.Start(modelUri, config.run().precision(), memoryUri),
                 new TrainTaskSpec.Training(adapter, train.adamw(), new CosineSchedule(config.lr(task.name()), train.lrMin(),
                         train.iterations()), train.batchSize() / data.shards().size(), split.equals("fewshot")),
                 data,

@@ -1,6 +1,7 @@
 package dev.dacspark.spark.train;
 
 import ai.djl.Device;
+import dev.dacspark.clip.Precision;
 import dev.dacspark.testing.TinyWorld;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
@@ -25,7 +26,7 @@ class ExecutorModelsTest {
     void aSecondTaskWaitsForTheFirstToReleaseTheModel() throws Exception {
         String uri = TinyWorld.checkpoint(dir, 3).toUri().toString();
         Configuration hadoop = new Configuration();
-        ExecutorModels.Lease first = ExecutorModels.acquire(uri, Device.cpu(), hadoop, 1000);
+        ExecutorModels.Lease first = ExecutorModels.acquire(uri, Precision.FP32, Device.cpu(), hadoop, 1000);
         // a retried rank on the same JVM while the failed attempt's rank still holds the model
         CompletableFuture<ExecutorModels.Lease> refused = CompletableFuture.supplyAsync(() -> lease(uri, hadoop, 200));
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> {
@@ -45,14 +46,14 @@ class ExecutorModelsTest {
         assertSame(first.model(), second.model(), "the cached model is reused");
         second.invalidate();
         CompletableFuture.runAsync(second::close).get(); // released from whichever thread ends the task
-        try (ExecutorModels.Lease third = ExecutorModels.acquire(uri, Device.cpu(), hadoop, 1000)) {
+        try (ExecutorModels.Lease third = ExecutorModels.acquire(uri, Precision.FP32, Device.cpu(), hadoop, 1000)) {
             assertNotSame(second.model(), third.model(), "an invalidated model is loaded again");
         }
     }
 
     private static ExecutorModels.Lease lease(String uri, Configuration hadoop, long waitMillis) {
         try {
-            return ExecutorModels.acquire(uri, Device.cpu(), hadoop, waitMillis);
+            return ExecutorModels.acquire(uri, Precision.FP32, Device.cpu(), hadoop, waitMillis);
         } catch (InterruptedException e) {
             throw new IllegalStateException(e);
         }
