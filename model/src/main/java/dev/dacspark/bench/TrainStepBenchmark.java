@@ -10,6 +10,8 @@ import ai.djl.training.GradientCollector;
 import dev.dacspark.clip.ClipConfig;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.HostTransfers;
+import dev.dacspark.clip.Precision;
+import dev.dacspark.config.Section;
 import dev.dacspark.lora.DacConfig;
 import dev.dacspark.lora.ExpertPools;
 import dev.dacspark.lora.TaskMemory;
@@ -26,28 +28,31 @@ import java.util.SplittableRandom;
  * Training-step time of a CLIP with random weights: the frozen backbone's forward + backward
  * (gradients flow through every layer of both towers, the floor for any adapter method) against the
  * full DAC step (pools on every target layer, AGO against one earlier task, AdamW step), each with its
- * device-host transfers per step ({@link HostTransfers}). Both steps take their batch from Java memory,
+ * device-host transfers per step ({@link HostTransfers}), the backbone in the given {@link Precision}. Both steps take their batch from Java memory,
  * as training does.
  */
 public final class TrainStepBenchmark {
     private final ClipConfig config;
+    private final Precision precision;
     private final int batch;
     private final int iters;
     private final PrintWriter out;
 
-    public TrainStepBenchmark(ClipConfig config, int batch, int iters, PrintWriter out) {
+    public TrainStepBenchmark(ClipConfig config, Precision precision, int batch, int iters, PrintWriter out) {
         this.config = config;
+        this.precision = precision;
         this.batch = batch;
         this.iters = iters;
         this.out = out;
     }
 
     public void run() {
-        out.printf(Locale.ROOT, "train-step benchmark: %s, batch %d, engine %s %s%n", config, batch,
+        out.printf(Locale.ROOT, "train-step benchmark: %s, backbone %s, batch %d, engine %s %s%n", config, Section.id(precision), batch,
                 Engine.getInstance().getEngineName(), Engine.getInstance().getVersion());
         try (NDManager m = NDManager.newBaseManager(); TaskMemory memory = new TaskMemory(m)) {
             ClipModel model = new ClipModel(config);
             model.initialize(m, 0);
+            model.setPrecision(precision);
             model.setTrainable(false);
             long[] labels = new long[batch];
             Arrays.setAll(labels, i -> i % Math.max(1, batch - 1)); // one shared class, as real batches have
@@ -100,7 +105,7 @@ public final class TrainStepBenchmark {
                 out.printf(Locale.ROOT, "DAC step (pools, AGO, AdamW; LoRA dropout %.1f): %.3f s/step, overhead %+.1f%% over frozen, %s%n",
                         method.dropout(), dac.seconds(), (dac.seconds() / frozen.seconds() - 1) * 100, dac.transfers());
                 out.flush();
-                pools.mergeAndDetach(null);
+                pools.detach();
             }
         }
         out.printf(Locale.ROOT, "peak RSS: %.2f GB%n", ModelBenchmark.peakRssBytes() / 1e9);

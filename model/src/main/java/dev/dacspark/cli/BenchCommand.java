@@ -2,12 +2,15 @@ package dev.dacspark.cli;
 
 import dev.dacspark.bench.ModelBenchmark;
 import dev.dacspark.bench.TrainStepBenchmark;
+import dev.dacspark.clip.Precision;
+import dev.dacspark.config.Section;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -29,6 +32,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--iters", defaultValue = "5", description = "Timed iterations per batch size. Default: ${DEFAULT-VALUE}")
     int iters;
 
+    @Option(names = "--precision", defaultValue = "fp32",
+            description = "train-step: the frozen backbone's dtype, as dac.model.precision (fp32 or fp16). Default: ${DEFAULT-VALUE}")
+    String precision;
+
     @Spec
     CommandSpec spec;
 
@@ -37,8 +44,10 @@ public final class BenchCommand implements Callable<Integer> {
         switch (which) {
             case "model" -> new ModelBenchmark(InfoCommand.resolveConfig(model), batches, iters, spec.commandLine().getOut()).run();
             case "train-step" -> {
+                Precision p = Arrays.stream(Precision.values()).filter(v -> Section.id(v).equals(precision)).findFirst()
+                        .orElseThrow(() -> new IllegalArgumentException("--precision " + precision + ": expected fp32 or fp16"));
                 for (int batch : batches) {
-                    new TrainStepBenchmark(InfoCommand.resolveConfig(model), batch, iters, spec.commandLine().getOut()).run();
+                    new TrainStepBenchmark(InfoCommand.resolveConfig(model), p, batch, iters, spec.commandLine().getOut()).run();
                 }
             }
             default -> throw new IllegalArgumentException("unknown benchmark '" + which + "'; known: " + String.join(", ", new Which()));

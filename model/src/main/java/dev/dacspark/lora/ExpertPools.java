@@ -187,4 +187,10 @@ public final class ExpertPools {
             linear.detach();
         }
     }
+
+    /** Detaches every pool without merging (a benchmark's pools; the model is as before they were attached). */
+    public void detach() {
+        Map<String, Module> modules = model.namedModules();
+        pools.keySet().forEach(name -> ((Linear) modules.get(name)).detach());
+    }
 }

@@ -62,10 +62,16 @@ class RunConfigTest {
         e = assertThrows(IllegalArgumentException.class, () -> RunConfig.load(tasks));
         assertTrue(e.getMessage().contains("tasks.conf: 1") && e.getMessage().contains("dac.tasks"), e.getMessage());
 
-        Path precision = Files.writeString(dir.resolve("precision.conf"), "dac.model.precision = fp16\n");
+        Path precision = Files.writeString(dir.resolve("precision.conf"), "dac.model.precision = fp8\n");
         e = assertThrows(IllegalArgumentException.class, () -> RunConfig.load(precision));
-        assertTrue(e.getMessage().contains("precision.conf: 1") && e.getMessage().contains("dac.model.precision: unknown value 'fp16'"),
+        assertTrue(e.getMessage().contains("precision.conf: 1") && e.getMessage().contains("dac.model.precision: unknown value 'fp8'"),
                 e.getMessage());
+        Path bf16 = Files.writeString(dir.resolve("bf16.conf"), "dac.model.precision = bf16\n");
+        e = assertThrows(IllegalArgumentException.class, () -> RunConfig.load(bf16));
+        assertTrue(e.getMessage().contains("bf16.conf: 1") && e.getMessage().contains("dac.model.precision: bf16 is not available"),
+                e.getMessage());
+        assertEquals(Precision.FP16, RunConfig.from(com.typesafe.config.ConfigFactory.parseString("dac.model.precision = fp16"), dir)
+                .precision());
 
         Path rank = Files.writeString(dir.resolve("rank.conf"), "dac.method { rank = 4, route-top-k = 8 }\n");
         e = assertThrows(IllegalArgumentException.class, () -> RunConfig.load(rank));
