@@ -1,5 +1,6 @@
 package dev.dacspark.train;
 
+import dev.dacspark.checkpoint.ClipCheckpoint;
 import dev.dacspark.clip.Precision;
 import dev.dacspark.lora.DacConfig;
 import dev.dacspark.lora.VoteScope;
@@ -37,6 +38,7 @@ class RunConfigTest {
         assertEquals(2e-3, c.lr("b"), "dac.train.lr for other tasks");
         assertNull(c.checkpoint());
         assertEquals(Precision.FP32, c.precision());
+        assertEquals(ClipCheckpoint.SaveDtype.FP32, c.saveDtype());
     }
 
     @Test
@@ -70,8 +72,10 @@ class RunConfigTest {
         e = assertThrows(IllegalArgumentException.class, () -> RunConfig.load(bf16));
         assertTrue(e.getMessage().contains("bf16.conf: 1") && e.getMessage().contains("dac.model.precision: bf16 is not available"),
                 e.getMessage());
-        assertEquals(Precision.FP16, RunConfig.from(com.typesafe.config.ConfigFactory.parseString("dac.model.precision = fp16"), dir)
-                .precision());
+        RunConfig half = RunConfig.from(com.typesafe.config.ConfigFactory.parseString(
+                "dac.model { precision = fp16, save-dtype = checkpoint }"), dir);
+        assertEquals(Precision.FP16, half.precision());
+        assertEquals(ClipCheckpoint.SaveDtype.CHECKPOINT, half.saveDtype());
 
         Path rank = Files.writeString(dir.resolve("rank.conf"), "dac.method { rank = 4, route-top-k = 8 }\n");
         e = assertThrows(IllegalArgumentException.class, () -> RunConfig.load(rank));

@@ -1,6 +1,8 @@
 package dev.dacspark.spark.train;
 
 import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
+import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.Precision;
 import dev.dacspark.testing.TinyWorld;
 import org.apache.hadoop.conf.Configuration;
@@ -48,6 +50,22 @@ class ExecutorModelsTest {
         CompletableFuture.runAsync(second::close).get(); // released from whichever thread ends the task
         try (ExecutorModels.Lease third = ExecutorModels.acquire(uri, Precision.FP32, Device.cpu(), hadoop, 1000)) {
             assertNotSame(second.model(), third.model(), "an invalidated model is loaded again");
+        }
+    }
+
+    @Test
+    void theModelIsHeldInTheRequestedPrecision() throws Exception {
+        String uri = TinyWorld.checkpoint(dir, 3).toUri().toString();
+        Configuration hadoop = new Configuration();
+        ClipModel fp16;
+        try (ExecutorModels.Lease training = ExecutorModels.acquire(uri, Precision.FP16, Device.cpu(), hadoop, 1000)) {
+            fp16 = training.model();
+            assertSame(Precision.FP16, fp16.precision());
+            assertSame(DataType.FLOAT16, fp16.visual.transformer.blocks().get(0).attn.qProj.weight.array().getDataType());
+        }
+        try (ExecutorModels.Lease evaluation = ExecutorModels.acquire(uri, Precision.FP32, Device.cpu(), hadoop, 1000)) {
+            assertNotSame(fp16, evaluation.model(), "the same checkpoint in another precision is loaded again");
+            assertSame(Precision.FP32, evaluation.model().precision());
         }
     }
 
