@@ -5,7 +5,7 @@
 # peak GPU memory, the merged model's inference images/s; one markdown table, printed and written to --out
 # (default gpu-check.md), plus the peak memory.used that nvidia-smi saw. Exit status: 0 when every row passed.
 #
-#   deploy/gpu/check.sh [bench gpu options: --device cuda:0 --batch 32 --iters 5 --precision fp32,bf16 --out FILE
+#   deploy/gpu/check.sh [bench gpu options: --device cuda:0 --batch 32 --iters 5 --precision fp32,fp16 --out FILE
 #                        --golden DIR]
 #
 # Needs: Java 17 and Maven (the build downloads the project's dependencies), nvidia-smi, the golden set

@@ -11,6 +11,8 @@ import ai.djl.training.GradientCollector;
 import dev.dacspark.clip.ClipConfig;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.HostTransfers;
+import dev.dacspark.clip.Precision;
+import dev.dacspark.config.Section;
 import dev.dacspark.lora.DacConfig;
 import dev.dacspark.lora.ExpertPools;
 import dev.dacspark.lora.TaskMemory;
@@ -29,22 +31,24 @@ import java.util.SplittableRandom;
  * Training-step time of a CLIP with random weights: the frozen backbone's forward + backward
  * (gradients flow through every layer of both towers, the floor for any adapter method) against the
  * full DAC step (pools on every target layer, AGO against one earlier task, AdamW step), each with its
- * device-host transfers per step ({@link HostTransfers}). Both steps take their batch from Java memory,
+ * device-host transfers per step ({@link HostTransfers}), the backbone in the given {@link Precision}. Both steps take their batch from Java memory,
  * as training does.
  */
 public final class TrainStepBenchmark {
     private final ClipConfig config;
     private final Device device;
+    private final Precision precision;
     private final int batch;
     private final int iters;
     private final PrintWriter out;
 
-    public TrainStepBenchmark(ClipConfig config, Device device, int batch, int iters, PrintWriter out) {
+    public TrainStepBenchmark(ClipConfig config, Device device, Precision precision, int batch, int iters, PrintWriter out) {
         if (iters < 1) {
             throw new IllegalArgumentException("--iters must be at least 1");
         }
         this.config = config;
         this.device = device;
+        this.precision = precision;
         this.batch = batch;
         this.iters = iters;
         this.out = out;
@@ -64,17 +68,18 @@ public final class TrainStepBenchmark {
     }
 
     /**
-     * The frozen forward+backward, then a DAC step of each of {@code methods} (each merged after it is measured), each
-     * line printed as it is measured; with {@code mergedInference}, then the merged model's image-encoder throughput
-     * at the same batch (NaN without).
+     * The frozen forward+backward, then a DAC step of each of {@code methods} (each detached after it is measured), each
+     * line printed as it is measured; with {@code mergedInference}, then the image-encoder throughput of the model
+     * without pools (what a merged model costs: plain CLIP) at the same batch (NaN without).
      */
     public Result measure(List<DacConfig> methods, boolean mergedInference) {
-        out.printf(Locale.ROOT, "train-step benchmark: %s, batch %d, device %s, engine %s %s%n", config, batch, device,
+        out.printf(Locale.ROOT, "train-step benchmark: %s, backbone %s, batch %d, device %s, engine %s %s%n", config, Section.id(precision), batch, device,
                 Engine.getInstance().getEngineName(), Engine.getInstance().getVersion());
         List<Dac> dacs = new ArrayList<>();
         try (NDManager m = NDManager.newBaseManager(device); TaskMemory memory = new TaskMemory(m)) {
             ClipModel model = new ClipModel(config);
             model.initialize(m, 0);
+            model.setPrecision(precision);
             model.setTrainable(false);
             long[] labels = new long[batch];
             Arrays.setAll(labels, i -> i % Math.max(1, batch - 1)); // one shared class, as real batches have
@@ -128,7 +133,7 @@ public final class TrainStepBenchmark {
                 out.printf(Locale.ROOT, "DAC step (pools, AGO, AdamW; LoRA dropout %.1f): %.3f s/step, overhead %+.1f%% over frozen, %s%n",
                         method.dropout(), dac.seconds(), overhead * 100, dac.transfers());
                 out.flush();
-                pools.mergeAndDetach(null);
+                pools.detach(); // no merge: an fp16 backbone takes none, and a merged model is the plain model's cost
                 dacs.add(new Dac(method, dac, overhead));
             }
             double imagesPerSecond = Double.NaN;

@@ -5,6 +5,7 @@ import dev.dacspark.checkpoint.SafeTensors.Tensor;
 import dev.dacspark.clip.ClipConfig;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.Param;
+import dev.dacspark.clip.Precision;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,6 +38,13 @@ public final class ClipCheckpoint {
         }
     }
 
+    /**
+     * The float dtype of the merged checkpoints a run writes ({@code dac.model.save-dtype}): {@code FP32}, exact; or
+     * {@code CHECKPOINT}, each tensor in the dtype the run's base checkpoint stores it in (F16 or BF16; F32 and F64
+     * tensors are written in F32): half the size for a half-precision release, the merged weights rounded to it.
+     */
+    public enum SaveDtype { FP32, CHECKPOINT }
+
     private ClipCheckpoint() {}
 
     /** A loaded checkpoint: tensors under internal names, the config, and where it came from. */
@@ -47,6 +55,16 @@ public final class ClipCheckpoint {
         Loaded l = read(path);
         ClipModel model = new ClipModel(l.config());
         assign(model, l.tensors(), l.source(), manager);
+        return model;
+    }
+
+    /**
+     * Loads a CLIP as {@link #load(Path, NDManager)} and holds its frozen backbone in {@code precision}
+     * ({@link ClipModel#setPrecision}).
+     */
+    public static ClipModel load(Path path, NDManager manager, Precision precision) {
+        ClipModel model = load(path, manager);
+        model.setPrecision(precision);
         return model;
     }
 
@@ -113,11 +131,31 @@ public final class ClipCheckpoint {
         SafeTensors.write(file, tensors(model, format), metadata(model, format, extraMetadata));
     }
 
-    /** The model's weights under the names of {@code format}. */
+    /** The model's weights under the names of {@code format}, in float32. */
     public static Map<String, Tensor> tensors(ClipModel model, Format format) {
+        return tensors(model, format, Map.of());
+    }
+
+    /** The model's weights under the names of {@code format}, each in its dtype of {@code types} (by internal name; F32 if none). */
+    public static Map<String, Tensor> tensors(ClipModel model, Format format, Map<String, SafeTensors.DType> types) {
         Map<String, Tensor> internal = new LinkedHashMap<>();
-        model.namedParameters().forEach((k, p) -> internal.put(k, TensorArrays.fromNDArray(p.array())));
+        model.namedParameters().forEach((k, p) -> internal.put(k,
+                TensorArrays.fromNDArray(p.array()).as(types.getOrDefault(k, SafeTensors.DType.F32))));
         return KeyNaming.fromInternal(format, internal);
+    }
+
+    /**
+     * The F16 and BF16 tensors of a checkpoint, by internal name: the dtypes {@link SaveDtype#CHECKPOINT} writes merged
+     * checkpoints in (every other tensor in F32).
+     */
+    public static Map<String, SafeTensors.DType> halfTypes(Path checkpoint) {
+        Map<String, SafeTensors.DType> types = new LinkedHashMap<>();
+        read(checkpoint).tensors().forEach((k, t) -> {
+            if (t.half()) {
+                types.put(k, t.dtype());
+            }
+        });
+        return types;
     }
 
     /** The metadata a saved checkpoint carries: its config (OpenAI argument names), its naming, and extras. */

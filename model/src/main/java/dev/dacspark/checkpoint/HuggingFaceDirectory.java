@@ -47,11 +47,17 @@ public final class HuggingFaceDirectory {
      * holding one); {@code metadata} is added to the weights' metadata. Returns the weight files written.
      */
     public static List<Path> write(ClipModel model, Path tokenizerJson, Path dir, long maxShardBytes, Map<String, String> metadata) {
+        return write(model, Map.of(), tokenizerJson, dir, maxShardBytes, metadata);
+    }
+
+    /** As {@link #write(ClipModel, Path, Path, long, Map)}, each weight in its dtype of {@code types} ({@link ClipCheckpoint#tensors}). */
+    public static List<Path> write(ClipModel model, Map<String, SafeTensors.DType> types, Path tokenizerJson, Path dir, long maxShardBytes,
+            Map<String, String> metadata) {
         ClipConfig c = model.config();
         TokenizerFiles.TokenIds ids = TokenizerFiles.write(tokenizerJson, c, dir);
         Map<String, String> weightsMetadata = new LinkedHashMap<>(ClipCheckpoint.metadata(model, ClipCheckpoint.Format.HUGGINGFACE, metadata));
         weightsMetadata.put("format", "pt"); // transformers' framework tag; the keys tell the naming
-        List<Path> files = CheckpointFiles.writeDirectory(dir, ClipCheckpoint.tensors(model, ClipCheckpoint.Format.HUGGINGFACE),
+        List<Path> files = CheckpointFiles.writeDirectory(dir, ClipCheckpoint.tensors(model, ClipCheckpoint.Format.HUGGINGFACE, types),
                 weightsMetadata, maxShardBytes);
         writeJson(dir.resolve("config.json"), configJson(c, ids));
         writeJson(dir.resolve("preprocessor_config.json"), preprocessorJson(c));

@@ -235,7 +235,7 @@ final class KeyNaming {
         int chunk = v.length / parts;
         Tensor[] out = new Tensor[parts];
         for (int i = 0; i < parts; i++) {
-            out[i] = Tensor.ofFloats(shape, Arrays.copyOfRange(v, i * chunk, (i + 1) * chunk));
+            out[i] = like(t, Tensor.ofFloats(shape, Arrays.copyOfRange(v, i * chunk, (i + 1) * chunk)));
         }
         return out;
     }
@@ -250,7 +250,12 @@ final class KeyNaming {
             System.arraycopy(v, 0, out, off, v.length);
             off += v.length;
         }
-        return Tensor.ofFloats(shape, out);
+        return like(ts[0], Tensor.ofFloats(shape, out));
+    }
+
+    /** A rearranged float32 tensor in its source's half dtype, if it has one: renaming keeps a checkpoint's dtypes. */
+    private static Tensor like(Tensor source, Tensor rearranged) {
+        return source.half() ? rearranged.as(source.dtype()) : rearranged;
     }
 
     private static Tensor transpose(Tensor t, String source, String key) {
@@ -266,6 +271,6 @@ final class KeyNaming {
                 o[j * r + i] = v[i * c + j];
             }
         }
-        return Tensor.ofFloats(new long[] {c, r}, o);
+        return like(t, Tensor.ofFloats(new long[] {c, r}, o));
     }
 }

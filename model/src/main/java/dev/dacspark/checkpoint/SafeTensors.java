@@ -86,6 +86,11 @@ public final class SafeTensors {
             return n;
         }
 
+        /** Whether the values are F16 or BF16. */
+        public boolean half() {
+            return dtype == DType.F16 || dtype == DType.BF16;
+        }
+
         /**
          * The values as float32, upcasting F16, BF16 and F64 (and integer types) as PyTorch's
          * {@code .float()} does.
@@ -120,6 +125,28 @@ public final class SafeTensors {
                 }
             }
             return out;
+        }
+
+        /**
+         * This float32 tensor's values as {@code type}: F32 (itself), F16 or BF16, rounded to nearest even as PyTorch's
+         * {@code .half()} and {@code .bfloat16()} round (F16: beyond +-65504 infinite, below 2^-24 subnormal or zero).
+         */
+        public Tensor as(DType type) {
+            if (dtype != DType.F32) {
+                throw new IllegalArgumentException("only a float32 tensor converts, not " + dtype);
+            }
+            if (type == DType.F32) {
+                return this;
+            }
+            if (type != DType.F16 && type != DType.BF16) {
+                throw new IllegalArgumentException("float32 converts to F16 or BF16, not " + type);
+            }
+            float[] values = toFloats();
+            ByteBuffer buf = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < values.length; i++) {
+                buf.putShort(2 * i, type == DType.F16 ? floatToHalf(values[i]) : floatToBfloat16(values[i]));
+            }
+            return new Tensor(type, shape.clone(), buf);
         }
 
         /** The values as int64; only for integer dtypes. */
@@ -439,6 +466,34 @@ public final class SafeTensors {
     }
 
     /** IEEE 754 half precision to float (Java 17 has no Float.float16ToFloat). */
+    /** IEEE half of f, rounded to nearest even. */
+    static short floatToHalf(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        int sign = (bits >>> 16) & 0x8000;
+        int abs = bits & 0x7fffffff;
+        if (abs > 0x7f800000) {
+            return (short) (sign | 0x7e00); // NaN (quiet)
+        }
+        if (abs >= 0x477ff000) { // 65520 and above (infinity too) round to infinity
+            return (short) (sign | 0x7c00);
+        }
+        if (abs < 0x38800000) { // below 2^-14: subnormal, in units of 2^-24 (exact in double; rint rounds half to even)
+            return (short) (sign | (int) Math.rint(Float.intBitsToFloat(abs) * 0x1p24));
+        }
+        int v = abs - (112 << 23); // rebias the exponent (127 -> 15), then drop 13 mantissa bits, half to even
+        v += 0xfff + ((v >>> 13) & 1);
+        return (short) (sign | (v >>> 13));
+    }
+
+    /** bfloat16 of f (the high 16 bits), rounded to nearest even. */
+    static short floatToBfloat16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        if ((bits & 0x7fffffff) > 0x7f800000) {
+            return (short) ((bits >>> 16) | 0x40); // NaN (quiet)
+        }
+        return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
+    }
+
     static float halfToFloat(short h) {
         int bits = h & 0xffff;
         int sign = (bits & 0x8000) << 16;

@@ -5,6 +5,7 @@ import ai.djl.engine.Engine;
 import dev.dacspark.bench.GpuCheck;
 import dev.dacspark.bench.ModelBenchmark;
 import dev.dacspark.bench.TrainStepBenchmark;
+import dev.dacspark.clip.Precision;
 import dev.dacspark.golden.GoldenSet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,8 +38,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--device", description = "Device (gpu: default cuda:0; model, train-step: the engine's default): cpu or cuda:N")
     String device;
 
-    @Option(names = "--precision", split = ",", defaultValue = "fp32,bf16",
-            description = "gpu: precisions of the DAC step (values of dac.model.precision). Default: ${DEFAULT-VALUE}")
+    @Option(names = "--precision", split = ",", description = "train-step, gpu: the frozen backbone's dtypes, values of "
+            + "dac.model.precision (fp32, fp16). Default: train-step fp32; gpu fp32,fp16")
     List<String> precisions;
 
     @Option(names = "--golden", defaultValue = "${sys:dac.home:-.}/../shared/golden",
@@ -57,20 +58,28 @@ public final class BenchCommand implements Callable<Integer> {
             case "model" -> new ModelBenchmark(InfoCommand.resolveConfig(model), batches, iters, spec.commandLine().getOut()).run();
             case "train-step" -> {
                 Device on = device == null ? Engine.getInstance().defaultDevice() : GpuCheck.device(device);
-                for (int batch : batches) {
-                    new TrainStepBenchmark(InfoCommand.resolveConfig(model), on, batch, iters, spec.commandLine().getOut()).run();
+                for (Precision p : precisions(List.of("fp32"))) {
+                    for (int batch : batches) {
+                        new TrainStepBenchmark(InfoCommand.resolveConfig(model), on, p, batch, iters, spec.commandLine().getOut()).run();
+                    }
                 }
             }
             case "gpu" -> {
                 // one batch size; 32 (the paper's) unless --batch says otherwise
                 int batch = spec.commandLine().getParseResult().hasMatchedOption("--batch") ? batches.get(0) : 32;
                 List<GpuCheck.Row> rows = new GpuCheck(GpuCheck.device(device == null ? "cuda:0" : device), new GoldenSet(golden, "A"),
-                        InfoCommand.resolveConfig(model), model, batch, iters, precisions, spec.commandLine().getOut()).run(table);
+                        InfoCommand.resolveConfig(model), model, batch, iters, precisions(List.of("fp32", "fp16")), spec.commandLine().getOut())
+                        .run(table);
                 return rows.stream().allMatch(GpuCheck.Row::passed) ? 0 : 1;
             }
             default -> throw new IllegalArgumentException("unknown benchmark '" + which + "'; known: " + String.join(", ", new Which()));
         }
         return 0;
+    }
+
+    /** --precision's values, or {@code byDefault} without it. */
+    private List<Precision> precisions(List<String> byDefault) {
+        return (precisions == null ? byDefault : precisions).stream().map(p -> Precision.of(p.trim(), "--precision")).toList();
     }
 
     static final class Which extends java.util.ArrayList<String> {

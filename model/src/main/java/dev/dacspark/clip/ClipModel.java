@@ -4,6 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
+import dev.dacspark.config.Section;
+
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -17,6 +21,7 @@ public final class ClipModel extends Module {
     public final VisionTransformer visual;
     public final TextTransformer text;
     public final Param logitScale;
+    private Precision precision = Precision.FP32;
 
     public ClipModel(ClipConfig config) {
         this.config = config;
@@ -27,6 +32,45 @@ public final class ClipModel extends Module {
 
     public ClipConfig config() {
         return config;
+    }
+
+    /** The dtype of the frozen backbone's products: {@link Precision#FP32} unless {@link #setPrecision} changed it. */
+    public Precision precision() {
+        return precision;
+    }
+
+    /**
+     * Holds the frozen backbone in {@code p} ({@link Precision} says what that covers): casts the weights of its
+     * products (every {@link Linear}'s weight and bias, {@code visual.conv1}, {@code visual.proj},
+     * {@code text_projection}, {@code token_embedding}) from float32, once, right after loading and before pools are
+     * attached (their routers are Linears that stay float32). An fp16 model is for the forward and backward passes of
+     * training and evaluation: merging into it would round the update away ({@code ExpertPools#mergeAndDetach}
+     * refuses), and its weights are saved as the float32 values of their fp16 roundings.
+     */
+    public void setPrecision(Precision p) {
+        if (p == precision) {
+            return;
+        }
+        if (precision != Precision.FP32) {
+            throw new IllegalStateException("the backbone is " + Section.id(precision) + " already; load the checkpoint again for "
+                    + Section.id(p));
+        }
+        List<Param> products = new ArrayList<>(List.of(visual.conv1, visual.proj, text.textProjection, text.tokenEmbedding));
+        for (Map.Entry<String, Module> e : namedModules().entrySet()) {
+            if (e.getValue() instanceof Linear linear) {
+                if (linear.adapter() != null) {
+                    throw new IllegalStateException("'" + e.getKey() + "' has an adapter: set the backbone's precision before attaching pools");
+                }
+                products.add(linear.weight);
+                if (linear.bias != null) {
+                    products.add(linear.bias);
+                }
+            }
+        }
+        for (Param param : products) {
+            param.set(param.array().toType(p.dataType, false));
+        }
+        precision = p;
     }
 
     /** images: (N, 3, R, R) -> (N, embed), not normalised. */

@@ -36,9 +36,14 @@ public final class Linear extends Module {
         return outFeatures;
     }
 
-    /** x: (..., d_in) -> (..., d_out). */
+    /**
+     * x: (..., d_in) float32 -> (..., d_out) float32. The product runs in the weight's dtype ({@link Precision}: fp16 for
+     * an fp16 backbone); the adapter sees the float32 input and adds its float32 update to the float32 output.
+     */
     public NDArray forward(NDArray x) {
-        NDArray y = ai.djl.nn.core.Linear.linear(x, weight.array(), bias == null ? null : bias.array()).singletonOrThrow();
+        NDArray w = weight.array(); // (d_out, d_in), float32 or the backbone's dtype; the bias has the same
+        NDArray y = Precision.float32(ai.djl.nn.core.Linear.linear(Precision.in(x, w.getDataType()), w,
+                bias == null ? null : bias.array()).singletonOrThrow());
         return adapter == null ? y : y.add(adapter.delta(x));
     }
 

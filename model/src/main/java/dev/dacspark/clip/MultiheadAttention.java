@@ -1,6 +1,7 @@
 package dev.dacspark.clip;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 
 /**
  * Multi-head self-attention with q, k, v and the out projection as four separate {@link Linear}
@@ -40,12 +41,13 @@ public final class MultiheadAttention extends Module {
         NDArray q = Tensors.div(splitHeads(qProj.forward(x), n, l, headDim), (float) Math.sqrt(headDim)); // (N, H, L, hd)
         NDArray k = splitHeads(kProj.forward(x), n, l, headDim);
         NDArray v = splitHeads(vProj.forward(x), n, l, headDim);
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)); // (N, H, L, L)
+        DataType type = qProj.weight.array().getDataType(); // the backbone's dtype: the products' (float32 or float16)
+        NDArray scores = Precision.matMul(q, k.transpose(0, 1, 3, 2), type); // (N, H, L, L) float32
         if (mask != null) {
             scores = scores.add(mask);
         }
-        NDArray attn = scores.softmax(-1);
-        NDArray out = attn.matMul(v).transpose(0, 2, 1, 3).reshape(n, l, width); // (N, L, D)
+        NDArray attn = scores.softmax(-1); // float32
+        NDArray out = Precision.matMul(attn, v, type).transpose(0, 2, 1, 3).reshape(n, l, width); // (N, L, D)
         return proj.forward(out);
     }
 

@@ -36,14 +36,14 @@ public final class TextTransformer extends Module {
         if (l != contextLength) {
             throw new IllegalArgumentException("text must have " + contextLength + " tokens per row, got " + l);
         }
-        NDArray x = Embedding.embedding(tokens, tokenEmbedding.array(), ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow()
-                .add(positionalEmbedding.array()); // (N, L, width)
+        NDArray x = Precision.float32(Embedding.embedding(tokens, tokenEmbedding.array(), ai.djl.ndarray.types.SparseFormat.DENSE)
+                .singletonOrThrow()).add(positionalEmbedding.array()); // (N, L, width) float32
         x = transformer.forward(x, causalMask(x, l));
         x = lnFinal.forward(x);
         NDArray eot = tokens.argMax(1); // (N)
         NDArray rows = x.getManager().arange(0, n * l, l, DataType.INT64).toDevice(x.getDevice(), false).add(eot); // i * L + eot_i
         NDArray pooled = x.reshape(n * l, -1).get(rows); // (N, width)
-        return pooled.matMul(textProjection.array());
+        return Precision.matMul(pooled, textProjection.array(), textProjection.array().getDataType());
     }
 
     /** (L, L) additive mask on the device of {@code like}: 0 on and below the diagonal, -inf above. */

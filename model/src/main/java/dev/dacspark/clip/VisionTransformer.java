@@ -36,12 +36,14 @@ public final class VisionTransformer extends Module {
     /** images: (N, 3, R, R) normalised pixels -> (N, embed), not normalised. */
     public NDArray forward(NDArray images) {
         long n = images.getShape().get(0);
-        NDArray x = Conv2d.conv2d(images, conv1.array(), null, new Shape(patchSize, patchSize)).singletonOrThrow();
+        NDArray w = conv1.array(); // float32 or the backbone's dtype
+        NDArray x = Precision.float32(Conv2d.conv2d(Precision.in(images, w.getDataType()), w, null, new Shape(patchSize, patchSize))
+                .singletonOrThrow()); // (N, width, grid, grid) float32
         x = x.reshape(n, width, -1).transpose(0, 2, 1); // (N, grid^2, width)
         NDArray cls = classEmbedding.array().reshape(1, 1, width).broadcast(n, 1, width);
         x = cls.concat(x, 1).add(positionalEmbedding.array()); // (N, grid^2 + 1, width)
         x = transformer.forward(lnPre.forward(x), null);
         NDArray pooled = lnPost.forward(x.get(":, 0, :")); // (N, width)
-        return pooled.matMul(proj.array());
+        return Precision.matMul(pooled, proj.array(), proj.array().getDataType());
     }
 }

@@ -10,6 +10,8 @@ import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.Linear;
 import dev.dacspark.clip.Module;
 import dev.dacspark.clip.Param;
+import dev.dacspark.clip.Precision;
+import dev.dacspark.config.Section;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -161,8 +163,16 @@ public final class ExpertPools {
      * Ends the task: for every pool, folds W0 += s * B[:, S] A[S, :] with S its top mergeTopK
      * experts by count, keeps its B columns in {@code memory} (per the AGO policy; skipped when
      * memory is null), and detaches it. Nothing is read to the host.
+     *
+     * <p>The merge is float32 and needs the float32 base weights: an fp16 backbone (11 significant bits) would round
+     * away much of an update that is ~1e-3 of its weight, so merging into one is refused. Runs merge into a model
+     * loaded in float32 from the checkpoint (the driver's; training ranks load their own, fp16 or not).
      */
     public void mergeAndDetach(TaskMemory memory) {
+        if (model.precision() != Precision.FP32) {
+            throw new IllegalStateException("merging into a " + Section.id(model.precision()) + " backbone would round the update away: "
+                    + "merge into the model loaded in fp32 from its checkpoint (dac.model.precision applies to training)");
+        }
         Map<String, Module> modules = model.namedModules();
         for (ExpertPool pool : pools.values()) {
             Linear linear = (Linear) modules.get(pool.name());
@@ -176,5 +186,11 @@ public final class ExpertPools {
             }
             linear.detach();
         }
+    }
+
+    /** Detaches every pool without merging (a benchmark's pools; the model is as before they were attached). */
+    public void detach() {
+        Map<String, Module> modules = model.namedModules();
+        pools.keySet().forEach(name -> ((Linear) modules.get(name)).detach());
     }
 }

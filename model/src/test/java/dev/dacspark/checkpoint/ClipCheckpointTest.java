@@ -79,7 +79,7 @@ class ClipCheckpointTest {
         for (Map.Entry<String, Tensor> e : hf.entrySet()) {
             boolean first = i++ % 2 == 0;
             // alternate bf16 and f16 so both upcasts are exercised
-            (first ? shard1 : shard2).put(e.getKey(), first ? toBf16(e.getValue()) : toF16(e.getValue()));
+            (first ? shard1 : shard2).put(e.getKey(), e.getValue().as(first ? DType.BF16 : DType.F16));
             weightMap.put(e.getKey(), first ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors");
         }
         shard2.put("text_model.embeddings.position_ids", Tensor.ofLongs(new long[] {1, 77}, new long[77]));
@@ -190,6 +190,45 @@ class ClipCheckpointTest {
     }
 
     @Test
+    void floatsConvertToHalfAndBfloat16RoundingToNearestEven() {
+        float[] v = {1f / 3, 65504f, 65519f, 65520f, -1e-8f, 6e-8f, 1.00048828125f, 1.00146484375f, Float.NaN, 1f + 0x1p-8f, 1f + 0x3p-8f};
+        Tensor t = Tensor.ofFloats(new long[] {v.length}, v);
+        Tensor half = t.as(DType.F16);
+        assertEquals(DType.F16, half.dtype());
+        assertArrayEquals(new float[] {0.333251953125f, 65504f, 65504f, Float.POSITIVE_INFINITY, -0f, 0x1p-24f, 1f, 1.001953125f,
+                Float.NaN, 1f + 0x1p-8f, 1f + 0x3p-8f}, half.toFloats()); // 1 + 2^-11 and 1 + 3 * 2^-11: ties to even
+        Tensor bf16 = t.as(DType.BF16);
+        assertArrayEquals(new float[] {0.333984375f, 65536f, 65536f, 65536f, -0x1.58p-27f, 0x1.02p-24f, 1f, 1f, Float.NaN, 1f, 1.015625f},
+                bf16.toFloats()); // 1 + 2^-8 and 1 + 3 * 2^-8: ties to even (bfloat16 keeps 7 mantissa bits)
+        assertEquals(t, t.as(DType.F32));
+        assertThrows(IllegalArgumentException.class, () -> t.as(DType.I64));
+    }
+
+    @Test
+    void mergedWeightsAreWrittenInTheCheckpointsHalfTypes(@TempDir Path dir) {
+        Map<String, Tensor> openai = SafeTensors.readAll(Golden.file("openai"));
+        Map<String, Tensor> mixed = new LinkedHashMap<>();
+        openai.forEach((k, t) -> mixed.put(k, k.startsWith("visual.") ? t.as(DType.F16) : k.equals("logit_scale") ? t : t.as(DType.BF16)));
+        Path base = dir.resolve("half.safetensors");
+        SafeTensors.write(base, mixed, SafeTensors.readMetadata(Golden.file("openai")));
+        try (NDManager m = NDManager.newBaseManager()) {
+            ClipModel model = ClipCheckpoint.load(base, m);
+            Map<String, DType> types = ClipCheckpoint.halfTypes(base);
+            assertEquals(DType.F16, types.get("visual.transformer.resblocks.0.attn.q_proj.weight"), "split q of in_proj: its dtype");
+            assertEquals(null, types.get("logit_scale"), "an F32 tensor stays F32");
+            Path saved = dir.resolve("merged.safetensors");
+            SafeTensors.write(saved, ClipCheckpoint.tensors(model, ClipCheckpoint.Format.OPENAI, types), Map.of());
+            Map<String, Tensor> written = SafeTensors.readAll(saved);
+            mixed.forEach((k, t) -> {
+                assertEquals(t.dtype(), written.get(k).dtype(), k);
+                assertArrayEquals(t.toFloats(), written.get(k).toFloats(), k); // loaded exactly, written back exactly
+            });
+            ClipCheckpoint.tensors(model, ClipCheckpoint.Format.OPENAI).values()
+                    .forEach(t -> assertEquals(DType.F32, t.dtype(), "save-dtype fp32: every tensor F32"));
+        }
+    }
+
+    @Test
     void halfToFloatMatchesKnownValues() {
         assertEquals(1.0f, SafeTensors.halfToFloat((short) 0x3c00));
         assertEquals(-2.0f, SafeTensors.halfToFloat((short) 0xc000));
@@ -199,41 +238,6 @@ class ClipCheckpointTest {
         assertTrue(Float.isNaN(SafeTensors.halfToFloat((short) 0x7e00)));
     }
 
-    private static Tensor toBf16(Tensor t) {
-        float[] v = t.toFloats();
-        ByteBuffer b = ByteBuffer.allocate(v.length * 2).order(ByteOrder.LITTLE_ENDIAN);
-        for (float x : v) {
-            b.putShort((short) (Float.floatToIntBits(x) >>> 16));
-        }
-        b.flip();
-        return new Tensor(DType.BF16, t.shape(), b);
-    }
-
-    private static Tensor toF16(Tensor t) {
-        float[] v = t.toFloats();
-        ByteBuffer b = ByteBuffer.allocate(v.length * 2).order(ByteOrder.LITTLE_ENDIAN);
-        for (float x : v) {
-            b.putShort(floatToHalf(x));
-        }
-        b.flip();
-        return new Tensor(DType.F16, t.shape(), b);
-    }
-
-    /** Round-to-nearest float -> half for normal-range values (test data only). */
-    private static short floatToHalf(float f) {
-        int bits = Float.floatToIntBits(f);
-        int sign = (bits >>> 16) & 0x8000;
-        int exp = ((bits >>> 23) & 0xff) - 127 + 15;
-        int mant = bits & 0x7fffff;
-        if (exp <= 0) {
-            return (short) sign; // flush tiny values to zero
-        }
-        int h = sign | (exp << 10) | (mant >>> 13);
-        if ((mant & 0x1000) != 0) {
-            h++;
-        }
-        return (short) h;
-    }
 
     private static String hfConfigJson(ClipConfig c) {
         var om = new ObjectMapper();

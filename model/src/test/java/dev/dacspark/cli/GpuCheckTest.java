@@ -26,7 +26,7 @@ class GpuCheckTest {
         assertTrue(r.out().endsWith(written), "the table printed is the table written:\n" + r.out());
         List<String> rows = written.lines().skip(2).toList();
         List<String> checks = List.of("engine", "golden CLIP forward, openai naming", "golden CLIP forward, hf naming",
-                "golden DAC step", "frozen forward+backward, ", "DAC step (LoRA dropout 0.2), ", "merged model, image encoder, ",
+                "golden DAC step", "frozen forward+backward, ", "DAC step (LoRA dropout 0.2), ", "merged model (plain CLIP), image encoder, ",
                 "peak GPU memory", "peak RSS", "time");
         assertEquals(checks.size(), rows.size(), written);
         for (int i = 0; i < checks.size(); i++) {
@@ -41,9 +41,9 @@ class GpuCheckTest {
     @Test
     void anUnknownPrecisionOrDeviceIsAClearError() {
         String golden = Golden.dir().toString();
-        DacCliTest.Run precision = DacCliTest.run("bench", "gpu", "--device", "cpu", "--precision", "fp16", "--golden", golden);
+        DacCliTest.Run precision = DacCliTest.run("bench", "gpu", "--device", "cpu", "--precision", "bf16", "--golden", golden);
         assertEquals(1, precision.code());
-        assertTrue(precision.err().contains("--precision 'fp16': expected fp32 or bf16 (the values of dac.model.precision)"), precision.err());
+        assertTrue(precision.err().contains("--precision 'bf16': bf16 is not available: DJL 0.36.0's PyTorch engine has no bfloat16"), precision.err());
         DacCliTest.Run device = DacCliTest.run("bench", "gpu", "--device", "tpu:0", "--golden", golden);
         assertTrue(device.err().contains("--device 'tpu:0': expected cpu or cuda:N"), device.err());
         DacCliTest.Run noGpu = DacCliTest.run("bench", "gpu", "--golden", golden);

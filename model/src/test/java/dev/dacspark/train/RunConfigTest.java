@@ -1,5 +1,7 @@
 package dev.dacspark.train;
 
+import dev.dacspark.checkpoint.ClipCheckpoint;
+import dev.dacspark.clip.Precision;
 import dev.dacspark.lora.DacConfig;
 import dev.dacspark.lora.VoteScope;
 import org.junit.jupiter.api.Test;
@@ -35,6 +37,8 @@ class RunConfigTest {
         assertEquals(1e-3, c.lr("a"), "dac.job.task-lr");
         assertEquals(2e-3, c.lr("b"), "dac.train.lr for other tasks");
         assertNull(c.checkpoint());
+        assertEquals(Precision.FP32, c.precision());
+        assertEquals(ClipCheckpoint.SaveDtype.FP32, c.saveDtype());
     }
 
     @Test
@@ -59,6 +63,19 @@ class RunConfigTest {
         Path tasks = Files.writeString(dir.resolve("tasks.conf"), "dac.tasks = [ { name = a, root = x, templates = [\"{}\"] } ]\n");
         e = assertThrows(IllegalArgumentException.class, () -> RunConfig.load(tasks));
         assertTrue(e.getMessage().contains("tasks.conf: 1") && e.getMessage().contains("dac.tasks"), e.getMessage());
+
+        Path precision = Files.writeString(dir.resolve("precision.conf"), "dac.model.precision = fp8\n");
+        e = assertThrows(IllegalArgumentException.class, () -> RunConfig.load(precision));
+        assertTrue(e.getMessage().contains("precision.conf: 1") && e.getMessage().contains("dac.model.precision: unknown value 'fp8'"),
+                e.getMessage());
+        Path bf16 = Files.writeString(dir.resolve("bf16.conf"), "dac.model.precision = bf16\n");
+        e = assertThrows(IllegalArgumentException.class, () -> RunConfig.load(bf16));
+        assertTrue(e.getMessage().contains("bf16.conf: 1") && e.getMessage().contains("dac.model.precision: bf16 is not available"),
+                e.getMessage());
+        RunConfig half = RunConfig.from(com.typesafe.config.ConfigFactory.parseString(
+                "dac.model { precision = fp16, save-dtype = checkpoint }"), dir);
+        assertEquals(Precision.FP16, half.precision());
+        assertEquals(ClipCheckpoint.SaveDtype.CHECKPOINT, half.saveDtype());
 
         Path rank = Files.writeString(dir.resolve("rank.conf"), "dac.method { rank = 4, route-top-k = 8 }\n");
         e = assertThrows(IllegalArgumentException.class, () -> RunConfig.load(rank));

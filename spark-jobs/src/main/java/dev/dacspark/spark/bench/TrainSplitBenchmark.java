@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.dacspark.checkpoint.ClipCheckpoint;
 import dev.dacspark.clip.ClipConfig;
 import dev.dacspark.clip.ClipModel;
+import dev.dacspark.clip.Precision;
 import dev.dacspark.lora.DacConfig;
 import dev.dacspark.spark.data.PrepConfig;
 import dev.dacspark.spark.data.PrepJob;
@@ -80,7 +81,7 @@ public final class TrainSplitBenchmark {
                 spark.sparkContext().master());
         for (int world : new int[] {1, 2}) {
             TrainTaskSpec spec = new TrainTaskSpec(new TrainTaskSpec.Task(0, "bench", 7, tokens, 77),
-                    new TrainTaskSpec.Start(checkpoint.toUri().toString(), null),
+                    new TrainTaskSpec.Start(checkpoint.toUri().toString(), Precision.FP32, null),
                     new TrainTaskSpec.Training(DacConfig.defaults(), AdamW.Settings.defaults(), new CosineSchedule(2e-3, 1e-6, steps),
                             batch * world / 2, false), new TrainTaskSpec.Data(shards, world), new TrainTaskSpec.Checkpoints(dir.resolve("ckpt-w" + world).toUri().toString(), steps, steps,
                             60_000), FaultInjector.NONE);

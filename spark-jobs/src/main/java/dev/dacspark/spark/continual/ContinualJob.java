@@ -109,6 +109,8 @@ public final class ContinualJob {
                 config.data(), config.runDir());
 
         java.nio.file.Path tokenizerFile = Storage.localCopy(config.tokenizer(), hadoop);
+        Map<String, SafeTensors.DType> saveTypes = run.saveDtype() == ClipCheckpoint.SaveDtype.CHECKPOINT // dac.model.save-dtype
+                ? ClipCheckpoint.halfTypes(Storage.localCopy(config.checkpoint(), hadoop)) : Map.of();
         try (NDManager manager = NDManager.newBaseManager()) {
             StreamEvaluator evaluator = null;
             for (RunConfig.Method method : run.methods()) {
@@ -144,7 +146,7 @@ public final class ContinualJob {
                                         state.xTailZeroShot, 0, 0, 0,
                                         config.workers(), perRank, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN)
                                 : learn(method, task, split, perRank, model, memory, modelUri, state, tokenizer, stream, evaluator,
-                                        methodManager);
+                                        saveTypes, methodManager);
                         state.tasks.add(entry);
                         state.complete = state.tasks.size() == stream.tasks().size();
                         store.commit(spark, manifest);
@@ -177,7 +179,7 @@ public final class ContinualJob {
     /** One task of one method: train on the cluster, merge on the driver, write its files, evaluate. */
     private RunManifest.TaskEntry learn(RunConfig.Method method, PreparedStream.Task task, String split, int perRank,
             ClipModel model, TaskMemory memory, String modelUri, RunManifest.MethodState state, ClipTokenizer tokenizer,
-            PreparedStream stream, StreamEvaluator evaluator, NDManager m) {
+            PreparedStream stream, StreamEvaluator evaluator, Map<String, SafeTensors.DType> saveTypes, NDManager m) {
         DacConfig adapter = method.adapter(config.run().method());
         int t = task.index();
         String dir = store.taskDir(method.id(), t, task.name());
@@ -189,7 +191,7 @@ public final class ContinualJob {
         String memoryUri = state.last() == null || state.last().memory() == null ? null : store.uri(state.last().memory());
         TrainTaskSpec.Data data = task.trainingData(split, config.workers());
         TrainTaskSpec spec = new TrainTaskSpec(new TrainTaskSpec.Task(t, task.name(), seed, classTokens, tokenizer.contextLength()),
-                new TrainTaskSpec.Start(modelUri, memoryUri),
+                new TrainTaskSpec.Start(modelUri, config.run().precision(), memoryUri),
                 new TrainTaskSpec.Training(adapter, train.adamw(), new CosineSchedule(config.lr(task.name()), train.lrMin(),
                         train.iterations()), train.batchSize() / data.shards().size(), split.equals("fewshot")),
                 data,
@@ -238,10 +240,10 @@ public final class ContinualJob {
         if (config.run().saveFormat() == ClipCheckpoint.Format.HUGGINGFACE) { // a model directory, its one weights file the merged one
             hfModel = store.newFile(dir, "merged", "");
             merged = hfModel + "/" + HuggingFaceDirectory.WEIGHTS;
-            TaskExports.modelDirectory(model, config.tokenizer(), store.uri(hfModel), Long.MAX_VALUE, meta, hadoop);
+            TaskExports.modelDirectory(model, saveTypes, config.tokenizer(), store.uri(hfModel), Long.MAX_VALUE, meta, hadoop);
         } else {
             merged = store.newFile(dir, "merged", ".safetensors");
-            Storage.writeSafeTensors(store.uri(merged), ClipCheckpoint.tensors(model, config.run().saveFormat()),
+            Storage.writeSafeTensors(store.uri(merged), ClipCheckpoint.tensors(model, config.run().saveFormat(), saveTypes),
                     ClipCheckpoint.metadata(model, config.run().saveFormat(), meta), hadoop);
         }
         String adapterDir = store.newFile(dir, "adapter", "");

@@ -7,6 +7,7 @@ import dev.dacspark.clip.ClipImageProcessor;
 import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.ClipTokenizer;
 import dev.dacspark.clip.HostTransfers;
+import dev.dacspark.clip.Precision;
 import dev.dacspark.data.Sample;
 import dev.dacspark.eval.EvalSetting;
 import dev.dacspark.eval.UnionLabelSpace;
@@ -133,7 +134,7 @@ public final class StreamEvaluator {
             SerializableConfiguration hadoop) throws Exception {
         List<Score> out = new ArrayList<>();
         TaskContext ctx = TaskContext.get();
-        try (ExecutorModels.Lease lease = ExecutorModels.acquire(modelUri, TaskEngine.start(ctx), hadoop.value(), 3_600_000);
+        try (ExecutorModels.Lease lease = ExecutorModels.acquire(modelUri, Precision.FP32, TaskEngine.start(ctx), hadoop.value(), 3_600_000);
                 NDManager m = lease.manager().newSubManager()) {
             ClipImageProcessor processor = new ClipImageProcessor(ClipImageProcessor.Config.forModel(lease.model().config()));
             while (it.hasNext()) {

@@ -92,7 +92,7 @@ public final class RunExport {
                     if (format == Format.OPENAI) {
                         OpenClipDirectory.write(model, dir, provenance);
                     } else {
-                        TaskExports.modelDirectory(model, setting(config, run, "model", "tokenizer"), Storage.location(null, dir.toString()),
+                        TaskExports.modelDirectory(model, Map.of(), setting(config, run, "model", "tokenizer"), Storage.location(null, dir.toString()),
                                 maxShardBytes, provenance, hadoop);
                     }
                 }

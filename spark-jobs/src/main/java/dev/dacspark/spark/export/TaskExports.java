@@ -33,11 +33,14 @@ public final class TaskExports {
         }
     }
 
-    /** Writes {@code model} as a Hugging Face model directory at {@code uri} with the tokenizer at {@code tokenizerUri}. */
-    public static void modelDirectory(ClipModel model, String tokenizerUri, String uri, long maxShardBytes, Map<String, String> metadata,
-            Configuration hadoop) {
+    /**
+     * Writes {@code model} as a Hugging Face model directory at {@code uri} with the tokenizer at {@code tokenizerUri}, each
+     * weight in its dtype of {@code types} (F32 if none; {@link ClipCheckpoint#halfTypes}).
+     */
+    public static void modelDirectory(ClipModel model, Map<String, SafeTensors.DType> types, String tokenizerUri, String uri,
+            long maxShardBytes, Map<String, String> metadata, Configuration hadoop) {
         java.nio.file.Path tokenizer = Storage.localCopy(tokenizerUri, hadoop);
-        Storage.writeDirectory(uri, dir -> HuggingFaceDirectory.write(model, tokenizer, dir, maxShardBytes, metadata), hadoop);
+        Storage.writeDirectory(uri, dir -> HuggingFaceDirectory.write(model, types, tokenizer, dir, maxShardBytes, metadata), hadoop);
     }
 
     /**

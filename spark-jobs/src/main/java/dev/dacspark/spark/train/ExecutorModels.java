@@ -4,6 +4,8 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import dev.dacspark.checkpoint.ClipCheckpoint;
 import dev.dacspark.clip.ClipModel;
+import dev.dacspark.clip.Precision;
+import dev.dacspark.config.Section;
 import dev.dacspark.spark.storage.Storage;
 import org.apache.hadoop.conf.Configuration;
 import org.slf4j.Logger;
@@ -69,10 +71,12 @@ public final class ExecutorModels {
     }
 
     /**
-     * The model of {@code uri} on {@code device}, loading it if this JVM holds another one; waits up to
-     * {@code waitMillis} for an earlier task of this JVM to release it.
+     * The model of {@code uri} on {@code device}, its backbone in {@code precision} (training's dac.model.precision;
+     * evaluation: fp32), loading it if this JVM holds another one; waits up to {@code waitMillis} for an earlier task
+     * of this JVM to release it.
      */
-    public static Lease acquire(String uri, Device device, Configuration hadoop, long waitMillis) throws InterruptedException {
+    public static Lease acquire(String uri, Precision precision, Device device, Configuration hadoop, long waitMillis)
+            throws InterruptedException {
         // evaluation tasks of one JVM take turns within seconds: say so only when a wait lasts
         long quiet = Math.min(waitMillis, QUIET_WAIT_MILLIS);
         boolean held = HOLDER.tryAcquire(quiet, TimeUnit.MILLISECONDS);
@@ -86,8 +90,8 @@ public final class ExecutorModels {
         }
         try {
             synchronized (ExecutorModels.class) {
-                if (!uri.equals(loadedUri) || !manager.getDevice().equals(device)) {
-                    load(uri, device, hadoop);
+                if (!uri.equals(loadedUri) || !manager.getDevice().equals(device) || model.precision() != precision) {
+                    load(uri, precision, device, hadoop);
                 }
                 return new Lease(model, manager);
             }
@@ -97,7 +101,7 @@ public final class ExecutorModels {
         }
     }
 
-    private static void load(String uri, Device device, Configuration hadoop) {
+    private static void load(String uri, Precision precision, Device device, Configuration hadoop) {
         if (manager != null) {
             manager.close();
             manager = null;
@@ -105,8 +109,8 @@ public final class ExecutorModels {
         loadedUri = null;
         long t0 = System.nanoTime();
         manager = NDManager.newBaseManager(device);
-        model = ClipCheckpoint.load(Storage.localCopy(uri, hadoop), manager);
+        model = ClipCheckpoint.load(Storage.localCopy(uri, hadoop), manager, precision);
         loadedUri = uri;
-        LOG.info("loaded {} on {} in {} ms", uri, device, (System.nanoTime() - t0) / 1_000_000);
+        LOG.info("loaded {} on {} ({}) in {} ms", uri, device, Section.id(precision), (System.nanoTime() - t0) / 1_000_000);
     }
 }

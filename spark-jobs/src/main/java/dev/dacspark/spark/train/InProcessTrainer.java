@@ -39,7 +39,8 @@ public final class InProcessTrainer implements TaskBackend {
         check(spec.worldSize());
         guard.run();
         try (NDManager manager = NDManager.newBaseManager()) {
-            ClipModel model = ClipCheckpoint.load(Storage.localCopy(spec.start().baseCheckpoint(), hadoop), manager);
+            ClipModel model = ClipCheckpoint.load(Storage.localCopy(spec.start().baseCheckpoint(), hadoop), manager,
+                    spec.start().precision());
             RankTask.Report report = RankTraining.run(spec, Collective.SINGLE, 0, model, manager, hadoop, guard);
             LOG.info(String.format(Locale.ROOT, "task '%s': trained steps %d..%d in this process in %.1f s (%.1f device-host "
                     + "transfers per step), last loss %.4f", spec.task().name(), report.startStep(), spec.iterations(), report.seconds(),

@@ -44,7 +44,7 @@ public final class RankTask implements Serializable {
         if (verdict != null) { // an earlier attempt met a failure that this one would repeat
             throw new DeterministicFailure(verdict);
         }
-        try (ExecutorModels.Lease lease = ExecutorModels.acquire(spec.start().baseCheckpoint(), device, hadoop.value(),
+        try (ExecutorModels.Lease lease = ExecutorModels.acquire(spec.start().baseCheckpoint(), spec.start().precision(), device, hadoop.value(),
                 2L * spec.checkpoints().timeoutMillis() + 60_000)) {
             return train(ctx, rank, lease);
         } catch (DeterministicFailure | IllegalArgumentException e) {

@@ -1,5 +1,6 @@
 package dev.dacspark.spark.train;
 
+import dev.dacspark.clip.Precision;
 import dev.dacspark.lora.DacConfig;
 import dev.dacspark.train.AdamW;
 import dev.dacspark.train.CosineSchedule;
@@ -26,9 +27,10 @@ public record TrainTaskSpec(Task task, Start start, Training training, Data data
      * Where training starts.
      *
      * @param baseCheckpoint the frozen CLIP to adapt (the base, or the merge of the earlier tasks), a URI
+     * @param precision      the dtype the ranks hold its frozen backbone in (dac.model.precision)
      * @param memoryUri      the AGO memory of earlier tasks (safetensors of kept B columns), or null
      */
-    public record Start(String baseCheckpoint, String memoryUri) implements Serializable {}
+    public record Start(String baseCheckpoint, Precision precision, String memoryUri) implements Serializable {}
 
     /**
      * The method and its optimisation: every step takes {@code batchPerShard} samples of every shard

@@ -14,6 +14,7 @@ import dev.dacspark.clip.ClipModel;
 import dev.dacspark.clip.ClipTokenizer;
 import dev.dacspark.clip.Linear;
 import dev.dacspark.clip.Module;
+import dev.dacspark.clip.Precision;
 import dev.dacspark.data.Sample;
 import dev.dacspark.lora.DacConfig;
 import dev.dacspark.lora.ExpertPool;
@@ -145,7 +146,7 @@ class DistributedTrainerTest {
 
     static TrainTaskSpec spec(String checkpointDir, int steps, DacConfig method, double lr) {
         return new TrainTaskSpec(new TrainTaskSpec.Task(0, "colors", SEED, classTokens, 77),
-                new TrainTaskSpec.Start(checkpoint.toUri().toString(), memoryUri),
+                new TrainTaskSpec.Start(checkpoint.toUri().toString(), Precision.FP32, memoryUri),
                 new TrainTaskSpec.Training(method, AdamW.Settings.defaults(), new CosineSchedule(lr, 1e-6, steps), BATCH, true),
                 new TrainTaskSpec.Data(shardFiles, 2),
                 new TrainTaskSpec.Checkpoints(checkpointDir, 2, 1, 5000), FaultInjector.NONE);
