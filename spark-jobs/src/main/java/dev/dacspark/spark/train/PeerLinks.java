@@ -188,7 +188,7 @@ final class PeerLinks implements AutoCloseable {
         SocketChannel out = ahead[k];
         SocketChannel in = behind[k];
         ByteBuffer header = inbox.header();
-        ByteBuffer payload = null;
+        ByteBuffer payload = header.hasRemaining() ? null : inbox.payload(header.flip());
         long left = remaining(send);
         long lastProgress = System.nanoTime();
         try {
