@@ -8,6 +8,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.concurrent.atomic.LongAdder;
@@ -84,6 +86,15 @@ public final class HostTransfers {
         return upload(manager, LongBuffer.wrap(data), shape, DataType.INT64, 8L * data.length);
     }
 
+    /**
+     * A float32 array of the given shape holding the floats of {@code data} (native byte order, position 0 to
+     * {@code shape.size()}), in libtorch's memory, on the manager's device.
+     */
+    public static NDArray float32(NDManager manager, ByteBuffer data, Shape shape) {
+        ByteBuffer view = data.duplicate().order(ByteOrder.nativeOrder()).position(0).limit(Math.toIntExact(4 * shape.size()));
+        return upload(manager, view, shape, DataType.FLOAT32, 4L * shape.size());
+    }
+
     private static NDArray upload(NDManager manager, Buffer data, Shape shape, DataType type, long bytes) {
         TO_DEVICE.increment();
         BYTES_TO_DEVICE.add(bytes);
@@ -95,6 +106,14 @@ public final class HostTransfers {
     /** The values of {@code a} (any numeric type, converted to float32 on its device), in row-major order. */
     public static float[] floats(NDArray a) {
         return read(a, DataType.FLOAT32, 4, NDArray::toFloatArray);
+    }
+
+    /**
+     * The values of {@code a} (any numeric type, converted to float32 on its device), in row-major order, written
+     * into {@code into} (native byte order) from position 0, whose limit becomes their end: one copy, no Java array.
+     */
+    public static ByteBuffer floats(NDArray a, ByteBuffer into) {
+        return read(a, DataType.FLOAT32, 4, copy -> into.clear().put(copy.toByteBuffer(true)).flip());
     }
 
     /** The values of {@code a} (any integer type, converted to int64 on its device), in row-major order. */

@@ -18,8 +18,17 @@ public interface Collective {
 
     int worldSize();
 
-    /** Element-wise sum over the ranks; every rank gets the same bytes. */
+    /**
+     * Element-wise sum over the ranks of a small array (vote counts: tens to thousands of floats), by a
+     * latency-optimal algorithm; every rank gets the same bytes.
+     */
     float[] sum(float[] local);
+
+    /**
+     * Element-wise sum over the ranks of a large buffer of float32 in native byte order (position 0 to limit; a
+     * direct buffer: the gradients), in place, by a bandwidth-optimal algorithm; every rank ends with the same bytes.
+     */
+    void sumInPlace(ByteBuffer floats);
 
     /** Every rank's bytes, in rank order. */
     byte[][] allGather(byte[] local);
@@ -106,6 +115,9 @@ public interface Collective {
         public float[] sum(float[] local) {
             return local;
         }
+
+        @Override
+        public void sumInPlace(ByteBuffer floats) {}
 
         @Override
         public byte[][] allGather(byte[] local) {

@@ -16,6 +16,8 @@ import dev.dacspark.data.Seeds;
 import dev.dacspark.lora.ExpertPools;
 import dev.dacspark.lora.TaskMemory;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -55,6 +57,7 @@ public final class TaskTrainer {
     private long dataNanos;
     private long stepNanos;
     private HostTransfers.Count transfers = new HostTransfers.Count(0, 0, 0, 0);
+    private ByteBuffer gradients; // the flat gradient buffer on the host (direct: the collective sends it as it is)
 
     /**
      * Where a rank's training time went: building batches, collective operations, the rest (compute); and the
@@ -159,6 +162,16 @@ public final class TaskTrainer {
         }
 
         @Override
+        public void sumInPlace(ByteBuffer floats) {
+            long t0 = System.nanoTime();
+            try {
+                inner.sumInPlace(floats);
+            } finally {
+                nanos += System.nanoTime() - t0;
+            }
+        }
+
+        @Override
         public byte[][] allGather(byte[] local) {
             long t0 = System.nanoTime();
             try {
@@ -171,8 +184,8 @@ public final class TaskTrainer {
 
     /**
      * The gradients of A and B, summed over the ranks through one flat buffer (routers get none): concatenated on
-     * the device in parameter-name order (zeros where this rank got none), read once, summed by the collective,
-     * uploaded once, and handed to the optimiser as views of the summed buffer.
+     * the device in parameter-name order (zeros where this rank got none), read once into a direct buffer kept
+     * across steps, summed there by the collective (no copy in Java), uploaded once, and handed to the optimiser as views of the summed buffer.
      */
     private Map<String, NDArray> summedGradients(Map<String, Param> params) {
         Map<String, NDArray> grads = AdamW.gradients(params);
@@ -190,8 +203,12 @@ public final class TaskTrainer {
             }
         }
         NDArray flat = NDArrays.concat(parts);
-        NDArray sum = HostTransfers.float32(manager, collective.sum(HostTransfers.floats(flat)), flat.getShape())
-                .toDevice(flat.getDevice(), false);
+        if (gradients == null || gradients.capacity() < 4 * flat.size()) {
+            gradients = ByteBuffer.allocateDirect(Math.toIntExact(4 * flat.size())).order(ByteOrder.nativeOrder());
+        }
+        HostTransfers.floats(flat, gradients);
+        collective.sumInPlace(gradients);
+        NDArray sum = HostTransfers.float32(manager, gradients, flat.getShape()).toDevice(flat.getDevice(), false);
         Map<String, NDArray> out = new LinkedHashMap<>();
         long off = 0;
         for (String name : names) {

@@ -11,7 +11,8 @@ import java.util.concurrent.Callable;
 /** {@code dac bench-spark images|allreduce}. */
 @Command(name = "bench-spark", mixinStandardHelpOptions = true,
         description = "Benchmarks of the Spark side: 'images' (decode + resize + crop: ImageIO baseline, ours, the prep job) "
-                + "'allreduce' (ring all-reduce bus bandwidth on loopback) or 'train-split' (data-parallel step time split at "
+                + "'allreduce' (ring all-reduce bus bandwidth and small all-reduce latency on loopback, next to a TCP stream and a "
+                + "memory copy) or 'train-split' (data-parallel step time split at "
                 + "W = 1 and 2 on a local-cluster).")
 public final class SparkBenchCommand implements Callable<Integer> {
 

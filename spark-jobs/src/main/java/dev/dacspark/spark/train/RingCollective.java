@@ -2,65 +2,56 @@ package dev.dacspark.spark.train;
 
 import dev.dacspark.train.Collective;
 
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.ServerSocketChannel;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Function;
 
 /**
- * Collectives between W ranks over plain TCP, arranged in a ring: rank r sends to rank r+1 and
- * receives from rank r-1. Sums are bandwidth-optimal (reduce-scatter then all-gather: each rank
- * sends 2 (W-1)/W of the buffer); each chunk is reduced by one rank and then copied to all, so every
- * rank ends with the same bytes. Every read has a timeout: a dead or hung peer fails the operation
- * with a message naming it, instead of hanging the stage.
+ * Collectives between W ranks over TCP ({@link PeerLinks}: rank r sends to r + 2^k and receives from
+ * r - 2^k). Two algorithms, each where it is optimal:
+ * <ul>
+ *   <li>{@link #sumInPlace} (the gradients, megabytes): the ring, bandwidth-optimal. Reduce-scatter then
+ *       all-gather over distance 1, each rank sending 2 (W-1)/W of the buffer; each chunk is reduced by one
+ *       rank, then copied to all, so every rank ends with the same bytes. No copy in user space: chunks go
+ *       from the caller's direct buffer to the socket and back, and are summed while they arrive.</li>
+ *   <li>{@link #allGather} and {@link #sum} (votes, labels, embeddings, checksums: bytes to kilobytes):
+ *       Bruck's all-gather, latency-optimal: ceil(log2 W) rounds for any W, round k passing the 2^k blocks a
+ *       rank holds to rank r + 2^k. {@link #sum} adds the gathered arrays in rank order on every rank.</li>
+ * </ul>
+ * Every wait has a timeout: a dead or hung peer fails the operation naming it, instead of hanging the stage.
  *
  * <p>Set-up: each rank {@link #listen binds} a server socket, the ranks exchange their addresses
- * (Spark: {@code BarrierTaskContext.allGather}), then {@link #connect} links the ring.
+ * (Spark: {@code BarrierTaskContext.allGather}), then {@link #connect} links them.
  */
 public final class RingCollective implements Collective, AutoCloseable {
     private final int rank;
     private final int world;
-    private final List<String> addresses;
-    private final int timeoutMillis;
-    private final ServerSocket server;
-    private Socket toNext;
-    private Socket fromPrev;
-    private DataOutputStream out;
-    private DataInputStream in;
-    private final ExecutorService sender;
+    private final PeerLinks links;
+    private ByteBuffer scratch = ByteBuffer.allocateDirect(0); // one incoming chunk of the reduce-scatter
 
-    private RingCollective(int rank, List<String> addresses, ServerSocket server, int timeoutMillis) {
+    private RingCollective(int rank, int world, PeerLinks links) {
         this.rank = rank;
-        this.world = addresses.size();
-        this.addresses = List.copyOf(addresses);
-        this.server = server;
-        this.timeoutMillis = timeoutMillis;
-        this.sender = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "ring-send-" + rank);
-            t.setDaemon(true);
-            return t;
-        });
+        this.world = world;
+        this.links = links;
     }
 
     /** Binds this rank's server socket on {@code host} (port chosen by the system); publish {@link #address}. */
     public static ServerSocket listen(String host) {
         try {
-            ServerSocket s = new ServerSocket();
-            s.bind(new InetSocketAddress(InetAddress.getByName(host), 0), 4);
+            ServerSocket s = ServerSocketChannel.open().socket();
+            s.bind(new InetSocketAddress(InetAddress.getByName(host), 0), 64);
             return s;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen on " + host + ": " + e.getMessage(), e);
@@ -73,57 +64,22 @@ public final class RingCollective implements Collective, AutoCloseable {
     }
 
     /**
-     * Links the ring: connects to rank+1 and accepts rank-1, each side checking the other's rank.
+     * Links the ranks: connects to rank + 2^k and accepts rank - 2^k, each side checking the other's rank.
      * @param addresses every rank's "host:port", in rank order
+     * @param server    this rank's socket from {@link #listen}; closed with the collective
      */
     public static RingCollective connect(int rank, List<String> addresses, ServerSocket server, int timeoutMillis) {
-        RingCollective ring = new RingCollective(rank, addresses, server, timeoutMillis);
-        if (ring.world > 1) {
-            ring.link();
-        }
-        return ring;
-    }
-
-    private void link() {
-        int next = (rank + 1) % world;
-        int prev = (rank - 1 + world) % world;
-        long deadline = System.currentTimeMillis() + timeoutMillis;
         try {
-            String[] hp = addresses.get(next).split(":");
-            while (true) {
-                try {
-                    toNext = new Socket();
-                    toNext.setTcpNoDelay(true);
-                    toNext.connect(new InetSocketAddress(hp[0], Integer.parseInt(hp[1])), timeoutMillis);
-                    break;
-                } catch (IOException e) {
-                    if (System.currentTimeMillis() > deadline) {
-                        throw new IOException("rank " + rank + ": cannot connect to rank " + next + " at " + addresses.get(next)
-                                + " within " + timeoutMillis + " ms: " + e.getMessage(), e);
-                    }
-                    sleep(100);
-                }
-            }
-            out = new DataOutputStream(new BufferedOutputStream(toNext.getOutputStream(), 1 << 16));
-            out.writeInt(rank);
-            out.flush();
-            server.setSoTimeout(timeoutMillis);
-            try {
-                fromPrev = server.accept();
-            } catch (SocketTimeoutException e) {
-                throw new IOException("rank " + rank + ": rank " + prev + " (" + addresses.get(prev) + ") did not connect within "
-                        + timeoutMillis + " ms", e);
-            }
-            fromPrev.setSoTimeout(timeoutMillis);
-            fromPrev.setTcpNoDelay(true);
-            in = new DataInputStream(new BufferedInputStream(fromPrev.getInputStream(), 1 << 16));
-            int peer = readInt(prev);
-            if (peer != prev) {
-                throw new IOException("rank " + rank + ": expected rank " + prev + " to connect, rank " + peer + " did");
-            }
+            PeerLinks links = addresses.size() > 1 ? PeerLinks.link(rank, addresses, server, timeoutMillis) : null;
+            return new RingCollective(rank, addresses.size(), links);
         } catch (IOException e) {
-            close();
             throw new UncheckedIOException(e.getMessage(), e);
+        } finally {
+            try {
+                server.close(); // every peer is linked (or the set-up failed): nothing more to accept
+            } catch (IOException ignored) {
+                // closing is best effort
+            }
         }
     }
 
@@ -131,10 +87,10 @@ public final class RingCollective implements Collective, AutoCloseable {
      * Runs {@code body} on W ranks linked on loopback, one thread each, in this JVM (benchmarks and
      * tests); returns each rank's result in rank order. A rank's failure is rethrown.
      */
-    public static <T> List<T> onLoopback(int world, int timeoutMillis, java.util.function.Function<RingCollective, T> body)
+    public static <T> List<T> onLoopback(int world, int timeoutMillis, Function<RingCollective, T> body)
             throws InterruptedException, ExecutionException {
-        List<ServerSocket> servers = new java.util.ArrayList<>();
-        List<String> addresses = new java.util.ArrayList<>();
+        List<ServerSocket> servers = new ArrayList<>();
+        List<String> addresses = new ArrayList<>();
         for (int r = 0; r < world; r++) {
             ServerSocket s = listen("127.0.0.1");
             servers.add(s);
@@ -142,7 +98,7 @@ public final class RingCollective implements Collective, AutoCloseable {
         }
         ExecutorService pool = Executors.newFixedThreadPool(world);
         try {
-            List<Future<T>> futures = new java.util.ArrayList<>();
+            List<Future<T>> futures = new ArrayList<>();
             for (int r = 0; r < world; r++) {
                 int rank = r;
                 futures.add(pool.submit(() -> {
@@ -151,7 +107,7 @@ public final class RingCollective implements Collective, AutoCloseable {
                     }
                 }));
             }
-            List<T> out = new java.util.ArrayList<>();
+            List<T> out = new ArrayList<>();
             for (Future<T> f : futures) {
                 out.add(f.get());
             }
@@ -171,29 +127,88 @@ public final class RingCollective implements Collective, AutoCloseable {
         return world;
     }
 
-    /** Ring all-reduce (sum): reduce-scatter, then all-gather of the reduced chunks. */
+    /** Rounds of {@link #allGather} and {@link #sum}: ceil(log2 W). */
+    public int smallRounds() {
+        return world == 1 ? 0 : links.distances();
+    }
+
+    /**
+     * Ring all-reduce (sum) of the floats of {@code floats} (position 0 to limit, native byte order), in place:
+     * reduce-scatter, then all-gather of the reduced chunks.
+     */
     @Override
-    public float[] sum(float[] local) {
-        float[] buf = local.clone();
+    public void sumInPlace(ByteBuffer floats) {
         if (world == 1) {
-            return buf;
+            return;
         }
-        int n = buf.length;
-        for (int s = 0; s < world - 1; s++) { // reduce-scatter: after W-1 steps rank r owns chunk r+1
-            int send = Math.floorMod(rank - s, world);
-            int recv = Math.floorMod(rank - s - 1, world);
-            float[] incoming = exchange(buf, start(send, n), end(send, n), end(recv, n) - start(recv, n));
-            for (int i = 0; i < incoming.length; i++) {
-                buf[start(recv, n) + i] += incoming[i];
+        ByteBuffer buf = floats.duplicate().order(ByteOrder.nativeOrder()).clear().limit(floats.limit());
+        int n = buf.limit() / 4;
+        if (scratch.capacity() < 4 * (n / world + 1)) {
+            scratch = ByteBuffer.allocateDirect(4 * (n / world + 1)).order(ByteOrder.nativeOrder());
+        }
+        try {
+            for (int s = 0; s < world - 1; s++) { // reduce-scatter: after W-1 steps rank r owns chunk r+1
+                int send = Math.floorMod(rank - s, world);
+                int recv = Math.floorMod(rank - s - 1, world);
+                int at = start(recv, n);
+                links.transfer(0, chunk(buf, send, n), new ChunkInbox(end(recv, n) - at) {
+                    @Override
+                    public ByteBuffer payload(ByteBuffer header) throws IOException {
+                        return checked(header, scratch.clear().limit(4 * count));
+                    }
+
+                    @Override
+                    public void arrived(ByteBuffer payload) {
+                        for (int end = payload.position() / 4; done < end; done++) {
+                            int i = 4 * (at + done);
+                            buf.putFloat(i, buf.getFloat(i) + payload.getFloat(4 * done));
+                        }
+                    }
+                });
             }
+            for (int s = 0; s < world - 1; s++) { // all-gather of the owned chunks, straight into place
+                int send = Math.floorMod(rank + 1 - s, world);
+                int recv = Math.floorMod(rank - s, world);
+                links.transfer(0, chunk(buf, send, n), new ChunkInbox(end(recv, n) - start(recv, n)) {
+                    @Override
+                    public ByteBuffer payload(ByteBuffer header) throws IOException {
+                        return checked(header, buf.duplicate().limit(4 * end(recv, n)).position(4 * start(recv, n)));
+                    }
+                });
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
         }
-        for (int s = 0; s < world - 1; s++) { // all-gather of the owned chunks
-            int send = Math.floorMod(rank + 1 - s, world);
-            int recv = Math.floorMod(rank - s, world);
-            float[] incoming = exchange(buf, start(send, n), end(send, n), end(recv, n) - start(recv, n));
-            System.arraycopy(incoming, 0, buf, start(recv, n), incoming.length);
+    }
+
+    /** The message of chunk c: its length in floats, then its bytes (a view of buf). */
+    private ByteBuffer[] chunk(ByteBuffer buf, int c, int n) {
+        ByteBuffer header = ByteBuffer.allocate(4).putInt(end(c, n) - start(c, n)).flip();
+        return new ByteBuffer[] {header, buf.duplicate().limit(4 * end(c, n)).position(4 * start(c, n))};
+    }
+
+    /** A chunk of the ring: a header with its length in floats, which must be the length this rank expects. */
+    private abstract class ChunkInbox implements PeerLinks.Inbox {
+        final int count;
+        int done; // floats of the payload summed so far
+
+        ChunkInbox(int count) {
+            this.count = count;
         }
-        return buf;
+
+        @Override
+        public ByteBuffer header() {
+            return ByteBuffer.allocate(4);
+        }
+
+        ByteBuffer checked(ByteBuffer header, ByteBuffer payload) throws IOException {
+            int len = header.getInt();
+            if (len != count) {
+                throw new IOException("rank " + rank + ": rank " + links.behind(0) + " sent " + len + " values, expected " + count
+                        + " (the ranks disagree on the buffer size)");
+            }
+            return payload;
+        }
     }
 
     private int start(int chunk, int n) {
@@ -204,128 +219,110 @@ public final class RingCollective implements Collective, AutoCloseable {
         return (int) ((long) (chunk + 1) * n / world);
     }
 
-    /** Sends buf[from, to) to the next rank while receiving count floats from the previous one. */
-    private float[] exchange(float[] buf, int from, int to, int count) {
-        Future<?> sending = sender.submit(() -> {
-            ByteBuffer b = ByteBuffer.allocate((to - from) * 4).order(ByteOrder.LITTLE_ENDIAN);
-            b.asFloatBuffer().put(buf, from, to - from);
-            out.writeInt(to - from);
-            out.write(b.array());
-            out.flush();
-            return null;
-        });
-        float[] incoming;
-        try {
-            int len = readInt(prevRank());
-            if (len != count) {
-                throw new IOException("rank " + rank + ": rank " + prevRank() + " sent " + len + " values, expected " + count
-                        + " (the ranks disagree on the buffer size)");
-            }
-            byte[] bytes = readBytes(len * 4);
-            incoming = new float[len];
-            ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(incoming);
-        } catch (IOException e) {
-            sending.cancel(true);
-            throw new UncheckedIOException(e.getMessage(), e);
+    /**
+     * The element-wise sum of every rank's {@code local} (same length on every rank), added in rank order
+     * after an {@link #allGather}: ceil(log2 W) rounds; every rank computes the same bytes.
+     */
+    @Override
+    public float[] sum(float[] local) {
+        if (world == 1) {
+            return local.clone();
         }
-        await(sending);
-        return incoming;
+        ByteBuffer mine = ByteBuffer.allocate(4 * local.length).order(ByteOrder.LITTLE_ENDIAN);
+        mine.asFloatBuffer().put(local);
+        byte[][] all = allGather(mine.array());
+        float[] sum = new float[local.length];
+        for (int r = 0; r < world; r++) {
+            if (all[r].length != mine.capacity()) {
+                throw new IllegalStateException("rank " + rank + ": rank " + r + " summed " + all[r].length / 4 + " values, this rank "
+                        + local.length + " (the ranks disagree on the size)");
+            }
+            ByteBuffer theirs = ByteBuffer.wrap(all[r]).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < sum.length; i++) {
+                sum[i] += theirs.getFloat(4 * i);
+            }
+        }
+        return sum;
     }
 
-    /** Ring all-gather of variable-size byte blocks: W-1 steps, each passing one block on. */
+    /**
+     * Bruck's all-gather of variable-size blocks: in round k a rank holding blocks r, r-1, ..., r-h+1 (h = 2^k)
+     * sends min(h, W-h) of them to rank r + h and receives as many from rank r - h, with their lengths first.
+     */
     @Override
     public byte[][] allGather(byte[] local) {
         byte[][] blocks = new byte[world][];
         blocks[rank] = local.clone();
-        for (int s = 0; s < world - 1; s++) {
-            byte[] send = blocks[Math.floorMod(rank - s, world)];
-            int recv = Math.floorMod(rank - s - 1, world);
-            Future<?> sending = sender.submit(() -> {
-                out.writeInt(send.length);
-                out.write(send);
-                out.flush();
-                return null;
-            });
-            try {
-                blocks[recv] = readBytes(readInt(prevRank()));
-            } catch (IOException e) {
-                sending.cancel(true);
-                throw new UncheckedIOException(e.getMessage(), e);
+        try {
+            for (int k = 0; k < smallRounds(); k++) {
+                int held = 1 << k;
+                int count = Math.min(held, world - held);
+                ByteBuffer header = ByteBuffer.allocate(4 * count);
+                ByteBuffer[] send = new ByteBuffer[count + 1];
+                send[0] = header;
+                for (int j = 0; j < count; j++) {
+                    byte[] b = blocks[Math.floorMod(rank - j, world)];
+                    header.putInt(b.length);
+                    send[j + 1] = ByteBuffer.wrap(b);
+                }
+                header.flip();
+                BlocksInbox inbox = new BlocksInbox(count, links.behind(k));
+                links.transfer(k, send, inbox);
+                inbox.into(blocks);
             }
-            await(sending);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
         }
         return blocks;
     }
 
-    private int prevRank() {
-        return (rank - 1 + world) % world;
-    }
+    /** Blocks r-h, r-h-1, ... of a round of {@link #allGather}: their lengths, then their bytes. */
+    private final class BlocksInbox implements PeerLinks.Inbox {
+        private final int count;
+        private final int from;
+        private final ByteBuffer lengths;
+        private ByteBuffer payload;
 
-    private int readInt(int from) throws IOException {
-        try {
-            return in.readInt();
-        } catch (SocketTimeoutException e) {
-            throw timeout(from, e);
-        } catch (IOException e) {
-            throw new IOException("rank " + rank + ": lost the connection from rank " + from + " (" + addresses.get(from) + "): " + e, e);
+        BlocksInbox(int count, int from) {
+            this.count = count;
+            this.from = from;
+            this.lengths = ByteBuffer.allocate(4 * count);
         }
-    }
 
-    private byte[] readBytes(int len) throws IOException {
-        if (len < 0) {
-            throw new IOException("rank " + rank + ": corrupt message from rank " + prevRank() + " (length " + len + ")");
+        @Override
+        public ByteBuffer header() {
+            return lengths;
         }
-        byte[] b = new byte[len];
-        try {
-            in.readFully(b);
-        } catch (SocketTimeoutException e) {
-            throw timeout(prevRank(), e);
-        } catch (IOException e) {
-            throw new IOException("rank " + rank + ": lost the connection from rank " + prevRank() + " (" + addresses.get(prevRank()) + "): " + e, e);
+
+        @Override
+        public ByteBuffer payload(ByteBuffer header) throws IOException {
+            long total = 0;
+            for (int j = 0; j < count; j++) {
+                int len = header.getInt(4 * j);
+                if (len < 0) {
+                    throw new IOException("rank " + rank + ": corrupt message from rank " + from + " (length " + len + ")");
+                }
+                total += len;
+            }
+            payload = ByteBuffer.allocate(Math.toIntExact(total));
+            return payload;
         }
-        return b;
-    }
 
-    private IOException timeout(int from, SocketTimeoutException e) {
-        return new IOException("rank " + rank + ": no data from rank " + from + " (" + addresses.get(from) + ") for "
-                + timeoutMillis / 1000.0 + " s: that rank is dead or hung", e);
-    }
-
-    private void await(Future<?> sending) {
-        try {
-            sending.get(timeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw new UncheckedIOException("rank " + rank + ": cannot send to rank " + (rank + 1) % world + " ("
-                    + addresses.get((rank + 1) % world) + "): " + e.getCause(), new IOException(e.getCause()));
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new UncheckedIOException(new IOException("rank " + rank + ": rank " + (rank + 1) % world
-                    + " has not taken our data for " + timeoutMillis / 1000.0 + " s: that rank is dead or hung"));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
+        /** Stores the received blocks at their ranks. */
+        void into(byte[][] blocks) {
+            payload.flip();
+            for (int j = 0; j < count; j++) {
+                byte[] b = new byte[lengths.getInt(4 * j)];
+                payload.get(b);
+                blocks[Math.floorMod(from - j, world)] = b;
+            }
         }
     }
 
     @Override
     public void close() {
-        sender.shutdownNow();
-        for (AutoCloseable c : new AutoCloseable[] {toNext, fromPrev, server}) {
-            if (c != null) {
-                try {
-                    c.close();
-                } catch (Exception ignored) {
-                    // closing is best effort; the ring is done either way
-                }
-            }
+        if (links != null) {
+            links.close();
         }
     }
 }
