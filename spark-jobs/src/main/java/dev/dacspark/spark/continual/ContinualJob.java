@@ -164,14 +164,8 @@ public final class ContinualJob {
         }
         manifest.complete = true;
         store.commit(spark, manifest);
-        Map<EvalSetting, Map<String, ContinualMetrics>> out = new LinkedHashMap<>();
-        for (EvalSetting setting : run.eval().settings()) {
-            Map<String, ContinualMetrics> methods = new LinkedHashMap<>();
-            manifest.methods.forEach((id, s) -> methods.put(id, s.metrics(setting, manifest.datasets)));
-            out.put(setting, methods);
-        }
         LOG.info("run '{}' complete: results in {}", config.runId(), store.uri(manifest.results));
-        return out;
+        return manifest.metrics(run.eval().settings());
     }
 
     /** One task of one method: train on the cluster, merge on the driver, write its files, evaluate. */
