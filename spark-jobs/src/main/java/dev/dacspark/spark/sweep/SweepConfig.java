@@ -41,7 +41,7 @@ import java.util.TreeMap;
 public record SweepConfig(String id, String dir, List<Axis> axes, List<String> replicateAxes, int maxConcurrentRuns,
         int retries, List<Run> runs) {
 
-    /** One axis: a config key and its values, in the order given. */
+    /** One axis: a config key and its values, in the order of its list, or of their labels (an object). */
     public record Axis(String key, List<Value> values) {}
 
     /** One value of an axis and the label that names it in run ids and tables. */
@@ -109,7 +109,7 @@ public record SweepConfig(String id, String dir, List<Axis> axes, List<String> r
             String at = s.at("axes") + " \"" + key + "\"";
             if (!key.startsWith("dac.") || OWN.stream().anyMatch(own -> key.equals(own) || key.startsWith(own + "."))) {
                 throw new IllegalArgumentException(at + ": an axis is a dac.* run setting other than " + OWN
-                        + " (the sweep sets those)");
+                        + " (the sweep sets those), its key quoted: \"dac.seed\" = [1, 2]");
             }
             ConfigValue v = axes.get(key);
             List<Value> values = new ArrayList<>();
