@@ -123,7 +123,7 @@ public final class SweepJob {
      * Runs at once: {@code dac.sweep.max-concurrent-runs}, or as many as the executors hold (each trains one rank at a
      * time): executors / the largest W of the runs, at least 1 (a local master's one JVM trains one run at a time).
      */
-    int concurrency() {
+    public int concurrency() {
         if (sweep.maxConcurrentRuns() > 0) {
             return sweep.maxConcurrentRuns();
         }
