@@ -5,6 +5,7 @@ import dev.dacspark.spark.sweep.SweepConfig;
 import dev.dacspark.spark.sweep.SweepJob;
 import dev.dacspark.spark.sweep.SweepManifest;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -25,9 +26,8 @@ public final class SweepCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "Sweep config (HOCON: dac.* and dac.sweep).")
     Path config;
 
-    @Option(names = "--master", description = "Spark master (default: spark-submit's, else local[*]; "
-            + "local-cluster[N,1,MB] starts N executor JVMs here, one per training rank).")
-    String master;
+    @Mixin
+    ClusterMaster cluster;
 
     @Spec
     CommandSpec spec;
@@ -35,7 +35,7 @@ public final class SweepCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         SweepConfig sweep = SweepConfig.load(config);
-        try (LocalSpark.Session session = LocalSpark.session("dac-spark sweep " + sweep.id(), master)) {
+        try (LocalSpark.Session session = LocalSpark.session("dac-spark sweep " + sweep.id(), cluster.master)) {
             SweepJob.Outcome outcome = new SweepJob(session.spark(), sweep).run();
             print(spec.commandLine().getOut(), sweep, outcome);
             return outcome.manifest().complete ? 0 : 1;

@@ -233,11 +233,7 @@ class ContinualJobTest {
                 """.formatted(s3.endpoint());
         Files.writeString(conf, runConfig("killed", s3Output(), s3Job));
         Path log = dir.resolve("killed.log");
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "@" + SparkSessions.jvmOptions(), "-Xmx2g", "-Ddac.home=" + SparkSessions.jvmOptions().getParent().getParent(),
-                "-Dlog4j2.configurationFile=" + SparkSessions.jvmOptions().getParent().resolve("log4j2.properties"),
-                "-cp", System.getProperty("java.class.path"), HaltingDriver.class.getName(), conf.toString(), "local-cluster[2,1,1024]", "2")
-                .redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder pb = SparkSessions.childJvm(log, HaltingDriver.class, conf.toString(), "local-cluster[2,1,1024]", "2");
         pb.environment().put("AWS_ACCESS_KEY_ID", s3.accessKey());
         pb.environment().put("AWS_SECRET_ACCESS_KEY", s3.secretKey());
         Process p = pb.start();

@@ -202,12 +202,8 @@ class SweepJobTest {
         Files.writeString(conf, grid("killed", "runs", ""));
         // the first start runs in its own JVM (driver and two executors) and ends itself once the third run committed task 1
         Path log = dir.resolve("killed.log");
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "@" + SparkSessions.jvmOptions(), "-Xmx2g", "-Ddac.home=" + SparkSessions.jvmOptions().getParent().getParent(),
-                "-Dlog4j2.configurationFile=" + SparkSessions.jvmOptions().getParent().resolve("log4j2.properties"),
-                "-cp", System.getProperty("java.class.path"), HaltingSweepDriver.class.getName(), conf.toString(),
-                "local-cluster[2,1,1024]", RUNS.get(2), "1")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = SparkSessions.childJvm(log, HaltingSweepDriver.class, conf.toString(), "local-cluster[2,1,1024]", RUNS.get(2), "1")
+                .start();
         assertTrue(p.waitFor(10, TimeUnit.MINUTES), "the first start did not end");
         assertEquals(3, p.exitValue(), "the test hook ends the driver with 3; log:\n" + tail(Files.readString(log)));
 
