@@ -1,6 +1,9 @@
 package dev.dacspark.notebooks;
 
 import dev.dacspark.eval.ContinualMetrics;
+import dev.dacspark.eval.EvalSetting;
+import dev.dacspark.spark.continual.RunManifest;
+import dev.dacspark.spark.report.SweepTable;
 import dev.dacspark.testing.Reruns;
 import dev.dacspark.testing.RunOutputs;
 import dev.dacspark.testing.SparkSessions;
@@ -48,6 +51,8 @@ class ZeppelinNotesTest {
     static SparkSession spark;
     static ScalaRepl repl;
     static Reruns.Output output;
+    static String sweepDir;
+    static SweepTable sweep;
     /** What each paragraph of the run-analysis note printed (Scala) or returned (SQL), by title. */
     static final Map<String, String> printed = new HashMap<>();
     static final Map<String, List<Row>> returned = new HashMap<>();
@@ -59,7 +64,16 @@ class ZeppelinNotesTest {
         output = Reruns.get(spark);
         repl = new ScalaRepl(classes);
         repl.bind("spark", SparkSession.class.getName(), spark);
-        repl.bind("z", NoteForms.class.getName(), new NoteForms(Map.of("output", output.root().toUri().toString(), "run", "latest")));
+        // a sweep's folder beside: the results table of a sweep whose runs are the two reruns (replicates of one configuration)
+        sweepDir = dir.resolve("sweep").toUri().toString();
+        List<SweepTable.RunMetrics> runs = output.runs().stream().map(run -> {
+            RunManifest m = RunManifest.read(run.toUri().toString(), spark.sparkContext().hadoopConfiguration());
+            return new SweepTable.RunMetrics(m.runId, Map.of("dac.seed", m.runId), m.metrics(List.of(EvalSetting.MTIL)));
+        }).toList();
+        sweep = SweepTable.of("reruns", List.of(), List.of(), runs);
+        sweep.write(spark, sweepDir);
+        repl.bind("z", NoteForms.class.getName(), new NoteForms(Map.of("output", output.root().toUri().toString(), "run", "latest",
+                "sweep", sweepDir)));
     }
 
     @AfterAll
@@ -121,6 +135,19 @@ class ZeppelinNotesTest {
                 new HashSet<>(spark.table("dac_accuracy").collectAsList()));
         long all = output.runs().stream().mapToLong(run -> RunOutputs.table(spark, run, "metrics").count()).sum();
         assertEquals(all, spark.table("dac_metrics_all").count(), "every run's metrics, once");
+    }
+
+    @Test
+    @Order(2)
+    void theSweepViewHoldsTheSweepsMeanAndStdPerMethod() {
+        List<Row> rows = returned.get("Sweep: Transfer, Average, Last per setting, method and configuration (mean ± std over its runs)");
+        assertEquals(sweep.lines().size(), rows.size());
+        for (SweepTable.Line l : sweep.lines()) {
+            Row r = rows.stream().filter(x -> x.<String>getAs("method").equals(l.method())).findFirst().orElseThrow();
+            assertEquals(2, r.<Integer>getAs("runs"), l.method());
+            assertEquals(l.last().mean(), r.<Double>getAs("last"), 0.005, l.method() + " (rounded to 2 decimals)");
+            assertEquals(l.last().std(), r.<Double>getAs("last_std"), 0.005, l.method());
+        }
     }
 
     @Test

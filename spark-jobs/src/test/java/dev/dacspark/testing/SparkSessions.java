@@ -5,6 +5,8 @@ import org.apache.spark.sql.SparkSession;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -21,6 +23,19 @@ public final class SparkSessions {
             throw new IllegalStateException(p + " is missing");
         }
         return p;
+    }
+
+    /**
+     * A JVM that runs {@code main} with {@code args} on this JVM's classpath with the repository's JVM flags and log
+     * settings and a 2 GB heap, its output (both streams) to {@code log}: a driver a test can end outright.
+     */
+    public static ProcessBuilder childJvm(Path log, Class<?> main, String... args) {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "@" + jvmOptions(), "-Xmx2g", "-Ddac.home=" + jvmOptions().getParent().getParent(),
+                "-Dlog4j2.configurationFile=" + jvmOptions().getParent().resolve("log4j2.properties"),
+                "-cp", System.getProperty("java.class.path"), main.getName()));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     }
 
     public static SparkSession local(Map<String, String> extra) {

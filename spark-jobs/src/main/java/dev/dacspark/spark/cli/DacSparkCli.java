@@ -9,7 +9,7 @@ public final class DacSparkCli {
 
     /** The command line, built and not run (the deploy files' tests parse their arguments with it). */
     public static CommandLine commandLine() {
-        return DacCli.commandLine().addSubcommand(new PrepCommand()).addSubcommand(new TrainCommand()).addSubcommand(new TrainLocalCommand())
+        return DacCli.commandLine().addSubcommand(new PrepCommand()).addSubcommand(new TrainCommand()).addSubcommand(new SweepCommand()).addSubcommand(new TrainLocalCommand())
                 .addSubcommand(new EvalCommand()).addSubcommand(new ReportCommand()).addSubcommand(new ExportCommand()).addSubcommand(new DemoCommand()).addSubcommand(new MtilCommand()).addSubcommand(new SparkBenchCommand());
     }
 

@@ -22,6 +22,9 @@ import dev.dacspark.spark.continual.ContinualJob;
 import dev.dacspark.spark.continual.JobConfig;
 import dev.dacspark.spark.data.PrepConfig;
 import dev.dacspark.spark.data.PrepJob;
+import dev.dacspark.spark.sweep.SweepConfig;
+import dev.dacspark.spark.sweep.SweepJob;
+import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -46,7 +49,9 @@ import java.util.stream.Stream;
  * {@code dac demo}: the whole system on this machine in a few minutes. Generates the task stream of
  * {@code conf/demo.conf} (glyphs in styles the shipped base model has not seen), prepares it with the
  * prep job, runs the continual-learning job for every method on a local Spark master with file://
- * storage, prints the accuracy matrices and Transfer / Average / Last, and writes the HTML report.
+ * storage, prints the accuracy matrices and Transfer / Average / Last, and writes the HTML report. With {@code --sweep}
+ * ({@code conf/demo-sweep.conf}) the same stream trains a sweep of 2 seeds x 2 methods, two runs at a time on a
+ * local-cluster, and prints the sweep's mean and standard deviation tables.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Generate a small task stream, prepare it and run every method on it (local Spark), then print the results.")
@@ -56,21 +61,59 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "Demo config (default: conf/demo.conf of this checkout).")
     Path config;
 
-    @Option(names = "--master", description = "Spark master (default local[*]; local-cluster[2,1,2048] with dac.job.workers = 2).")
+    @Option(names = "--master", description = "Spark master (default local[*], with --sweep local-cluster[2,1,2048]; "
+            + "local-cluster[2,1,2048] with dac.job.workers = 2).")
     String master;
+
+    @Option(names = "--sweep", description = "Run the sweep of conf/demo-sweep.conf (2 seeds x 2 methods, two runs at a time "
+            + "on local-cluster[2,1,2048]) instead of one run of every method.")
+    boolean sweep;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
-        Path file = config != null ? config : Path.of(System.getProperty("dac.home", "."), "conf", "demo.conf");
+        Path file = config != null ? config : Path.of(System.getProperty("dac.home", "."), "conf", sweep ? "demo-sweep.conf" : "demo.conf");
         Config user = Settings.parse(file, "demo config");
+        PrintWriter out = spec.commandLine().getOut();
+        long t0 = System.nanoTime();
+        String m = master != null ? master : sweep ? "local-cluster[2,1,2048]" : null;
+        try (LocalSpark.Session session = LocalSpark.session("dac-spark demo", m)) {
+            Config run = prepare(user, file, session.spark(), out);
+            if (sweep) {
+                SweepConfig s = SweepConfig.from(run, Settings.folder(file));
+                out.printf("demo: prepared in %.0f s; sweep '%s': %d runs ...%n", (System.nanoTime() - t0) / 1e9, s.id(), s.runs().size());
+                out.flush();
+                SweepJob.Outcome outcome = new SweepJob(session.spark(), s).run();
+                SweepCommand.print(out, s, outcome);
+                out.printf("%ndemo: done in %.1f min; report: %s/%s%n", (System.nanoTime() - t0) / 60e9, s.dir(), SweepJob.PAGE);
+                out.flush();
+                return outcome.manifest().complete ? 0 : 1;
+            }
+            JobConfig job = JobConfig.from(run, Settings.folder(file));
+            out.printf("demo: prepared in %.0f s; training %s ...%n", (System.nanoTime() - t0) / 1e9,
+                    job.run().methods().stream().map(x -> x.id()).toList());
+            out.flush();
+            Map<EvalSetting, Map<String, ContinualMetrics>> results = new ContinualJob(session.spark(), job).run();
+            Path report = DemoConfig.read(Settings.of(user, Settings.folder(file))).folder().resolve("report.html");
+            ReportCommand.write(List.of(job.runDir()), report, new org.apache.hadoop.conf.Configuration());
+            TrainCommand.printSettings(out, results);
+            out.printf("%ndemo: done in %.1f min; run folder %s%nreport: %s%n", (System.nanoTime() - t0) / 60e9, job.runDir(), report);
+            out.flush();
+        }
+        return 0;
+    }
+
+    /**
+     * Generates the demo's task stream ({@code dac.demo}: glyph images, the base model) in its folder, emptied first,
+     * prepares it with the prep job, and returns the user's config with the model, data and output locations the demo
+     * set: a run config, or a sweep config when the file has {@code dac.sweep}. The sweep benchmark uses it too.
+     */
+    public static Config prepare(Config user, Path file, SparkSession spark, PrintWriter out) throws IOException {
         DemoConfig demo = DemoConfig.read(Settings.of(user, Settings.folder(file)));
         Path folder = demo.folder();
         List<DemoConfig.TaskSpec> tasks = demo.tasks();
-        PrintWriter out = spec.commandLine().getOut();
-        long t0 = System.nanoTime();
 
         // a fresh folder: generated images, prepared shards, the base model, the run
         deleteTree(folder);
@@ -101,25 +144,12 @@ public final class DemoCommand implements Callable<Integer> {
                 .withValue("dac.model.tokenizer", demoValue(base.resolve("tokenizer.json").toUri().toString()))
                 .withValue("dac.output", demoValue(folder.resolve("runs").toUri().toString()))
                 .withValue("dac.job.data", demoValue(folder.resolve("data").toUri().toString())));
-        JobConfig job = JobConfig.from(run, Settings.folder(file));
+        int workers = Settings.of(run, Settings.folder(file)).section("dac.job").positiveInt("workers");
         PrepConfig prep = PrepConfig.from(ConfigFactory.empty().withValue("dac.prep", demoValue(Map.of(
-                "output", folder.resolve("data").toUri().toString(), "workers", job.workers(), "resolution", demo.imageSize(),
+                "output", folder.resolve("data").toUri().toString(), "workers", workers, "resolution", demo.imageSize(),
                 "train-short-side", demo.imageSize(), "tasks", prepTasks))), null);
-
-        Map<EvalSetting, Map<String, ContinualMetrics>> results;
-        try (LocalSpark.Session session = LocalSpark.session("dac-spark demo", master)) {
-            new PrepJob(session.spark(), prep).run();
-            out.printf("demo: prepared in %.0f s; training %s on %d task(s) ...%n", (System.nanoTime() - t0) / 1e9,
-                    job.run().methods().stream().map(m -> m.id()).toList(), tasks.size());
-            out.flush();
-            results = new ContinualJob(session.spark(), job).run();
-        }
-        Path report = folder.resolve("report.html");
-        ReportCommand.write(List.of(job.runDir()), report, new org.apache.hadoop.conf.Configuration());
-        TrainCommand.printSettings(out, results);
-        out.printf("%ndemo: done in %.1f min; run folder %s%nreport: %s%n", (System.nanoTime() - t0) / 60e9, job.runDir(), report);
-        out.flush();
-        return 0;
+        new PrepJob(spark, prep).run();
+        return run;
     }
 
     /**

@@ -8,7 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** The Spark session of a CLI command: an embedded master, quiet logs, no UI unless asked for. */
+/**
+ * The Spark session of a CLI command: an embedded master, quiet logs, no UI unless asked for, and Spark's FAIR
+ * scheduler (a sweep's runs share the executors through one pool each; a single run's jobs run as under FIFO).
+ */
 public final class LocalSpark {
     private LocalSpark() {}
 
@@ -57,6 +60,7 @@ public final class LocalSpark {
         }
         return SparkSession.builder().appName(app).master(master == null ? "local[*]" : master)
                 .config("spark.barrier.sync.timeout", "600s")
+                .config("spark.scheduler.mode", "FAIR")
                 .config("spark.ui.enabled", System.getProperty("dac.spark.ui", "false"))
                 .config("spark.driver.host", System.getenv().getOrDefault("SPARK_LOCAL_IP", "127.0.0.1"))
                 .getOrCreate();
@@ -88,6 +92,7 @@ public final class LocalSpark {
                 .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
                 .config("spark.executor.extraJavaOptions", executorJavaOptions)
                 .config("spark.barrier.sync.timeout", "600s")
+                .config("spark.scheduler.mode", "FAIR")
                 .config("spark.task.reaper.enabled", "true")
                 .config("spark.task.reaper.killTimeout", "60s");
         for (String env : new String[] {"DJL_OFFLINE", "PYTORCH_VERSION", "PYTORCH_FLAVOR", "MKL_CBWR", "MKL_DYNAMIC", "SPARK_LOCAL_IP",

@@ -10,6 +10,7 @@ import dev.dacspark.spark.train.InProcessTrainer;
 import dev.dacspark.spark.train.TaskBackend;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -32,16 +33,15 @@ public final class TrainCommand implements Callable<Integer> {
             + "(retries of a run keep its id and resume it).")
     String runId;
 
-    @Option(names = "--master", description = "Spark master (default: spark-submit's, else local[*]; "
-            + "local-cluster[N,1,MB] starts N executor JVMs here, one per training rank).")
-    String master;
+    @Mixin
+    ClusterMaster cluster;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
-        return run("train", config, runId, master, false, spec.commandLine().getOut());
+        return run("train", config, runId, cluster.master, false, spec.commandLine().getOut());
     }
 
     /**

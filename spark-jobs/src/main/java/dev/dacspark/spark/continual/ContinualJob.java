@@ -1,6 +1,7 @@
 package dev.dacspark.spark.continual;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.dacspark.checkpoint.ClipCheckpoint;
 import dev.dacspark.checkpoint.HuggingFaceDirectory;
 import dev.dacspark.checkpoint.LoraState;
@@ -38,6 +39,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 
 /**
  * The continual-learning job, driver side. For each method, over the prepared task stream in order:
@@ -112,6 +114,9 @@ public final class ContinualJob {
         Map<String, SafeTensors.DType> saveTypes = run.saveDtype() == ClipCheckpoint.SaveDtype.CHECKPOINT // dac.model.save-dtype
                 ? ClipCheckpoint.halfTypes(Storage.localCopy(config.checkpoint(), hadoop)) : Map.of();
         try (NDManager manager = NDManager.newBaseManager()) {
+            // libtorch's grad mode is per thread, and DJL turns it off only on the thread that started the engine: the
+            // driver's model work (load, merge, evaluation) needs no autograd on whatever thread runs it (a sweep's)
+            JniUtils.setGradMode(false);
             StreamEvaluator evaluator = null;
             for (RunConfig.Method method : run.methods()) {
                 RunManifest.MethodState state = manifest.methods.computeIfAbsent(method.id(), k -> new RunManifest.MethodState());
@@ -166,14 +171,8 @@ public final class ContinualJob {
         }
         manifest.complete = true;
         store.commit(spark, manifest);
-        Map<EvalSetting, Map<String, ContinualMetrics>> out = new LinkedHashMap<>();
-        for (EvalSetting setting : run.eval().settings()) {
-            Map<String, ContinualMetrics> methods = new LinkedHashMap<>();
-            manifest.methods.forEach((id, s) -> methods.put(id, s.metrics(setting, manifest.datasets)));
-            out.put(setting, methods);
-        }
         LOG.info("run '{}' complete: results in {}", config.runId(), store.uri(manifest.results));
-        return out;
+        return manifest.metrics(run.eval().settings());
     }
 
     /** One task of one method: train on the cluster, merge on the driver, write its files, evaluate. */
@@ -223,8 +222,9 @@ public final class ContinualJob {
             pools.mergeAndDetach(adapter.agoWeight() > 0 ? memory : null);
         }
 
-        Map<String, String> meta = Map.of("run_id", config.runId(), "method", method.id(), "task", task.name(),
-                "task_index", Integer.toString(t + 1), "config_sha256", config.fingerprint());
+        // sorted: the files' headers are the same bytes in every JVM (Map.of's order changes from one JVM to the next)
+        Map<String, String> meta = new TreeMap<>(Map.of("run_id", config.runId(), "method", method.id(), "task", task.name(),
+                "task_index", Integer.toString(t + 1), "config_sha256", config.fingerprint()));
         String loraFile = store.newFile(dir, "lora", ".safetensors");
         Storage.writeSafeTensors(store.uri(loraFile), lora, meta, hadoop);
         String memoryFile = null;

@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * from before it opens the folder until it ends. It names the holder (host, pid, start time, a random
  * token) and an expiry, which a daemon thread pushes forward every {@code renew} while the start lives.
  * Another start of the run is refused while the lease is live, naming its holder; a lease past its
- * expiry (its start died without releasing it) is taken over. The lease is released (deleted) when the
+ * expiry (its start died without releasing it) is taken over, and so is a live one whose holder is a process of
+ * this host that no longer runs ({@link #deadOnThisHost}). The lease is released (deleted) when the
  * start ends, normally, by an exception, or by a JVM shutdown (SIGTERM); a start killed outright leaves
  * it to expire.
  *
@@ -131,13 +132,24 @@ final class RunLease implements AutoCloseable {
         if (found == null) {
             return null;
         }
-        if (found.expiry().isAfter(Instant.now())) {
+        boolean dead = deadOnThisHost(found);
+        if (found.expiry().isAfter(Instant.now()) && !dead) {
             throw inUse(runDir, found);
         }
-        LOG.warn("run folder {}: taking over the expired lease of {} (a start that ended without releasing it)", runDir,
-                found.describe());
+        LOG.warn("run folder {}: taking over the {} lease of {} (a start that ended without releasing it)", runDir,
+                dead ? "live but orphaned" : "expired", found.describe());
         Storage.delete(uri, hadoop);
         return found;
+    }
+
+    /**
+     * Whether the holder is a process of this host that no longer runs (a driver killed outright here, e.g. a sweep
+     * started again on the same machine): its lease is taken over at once instead of after its expiry. A pid that
+     * was reused by another process reads alive, and the lease is left to expire. Host names must tell machines
+     * apart (containers that share a name and storage but not a process table would take each other's leases).
+     */
+    static boolean deadOnThisHost(Holder holder) {
+        return holder.host().equals(localHost()) && ProcessHandle.of(holder.pid()).map(ph -> !ph.isAlive()).orElse(true);
     }
 
     /** The refusal when another start's lease appeared between the check and the creation. */

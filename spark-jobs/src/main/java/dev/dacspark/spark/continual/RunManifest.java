@@ -157,6 +157,17 @@ public final class RunManifest {
         return m;
     }
 
+    /** Transfer / Average / Last of every method of a complete run, per evaluation setting (in the order given). */
+    public Map<EvalSetting, Map<String, ContinualMetrics>> metrics(List<EvalSetting> settings) {
+        Map<EvalSetting, Map<String, ContinualMetrics>> out = new LinkedHashMap<>();
+        for (EvalSetting setting : settings) {
+            Map<String, ContinualMetrics> byMethod = new LinkedHashMap<>();
+            methods.forEach((id, s) -> byMethod.put(id, s.metrics(setting, datasets)));
+            out.put(setting, byMethod);
+        }
+        return out;
+    }
+
     /** Every file and folder this manifest lists (relative to the run folder). */
     @JsonIgnore
     public List<String> listed() {

@@ -41,9 +41,8 @@ public final class HtmlReport {
         List<RunResults> byStart = new ArrayList<>(runs);
         byStart.sort(Comparator.comparing(HtmlReport::startedAt));
         String title = runs.size() == 1 ? "DAC run " + runs.get(0).runId() : "DAC runs: " + runs.size() + " runs";
-        out.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>").append(esc(title)).append("</title>\n")
-                .append("<style>\n").append(CSS).append("</style>\n</head>\n<body>\n");
-        out.append("<h1>").append(esc(title)).append("</h1>\n<nav><ul>\n");
+        head(title);
+        out.append("<nav><ul>\n");
         if (runs.size() > 1) {
             out.append("<li><a href=\"#reruns\">Reruns over time</a></li>\n");
         }
@@ -59,6 +58,68 @@ public final class HtmlReport {
             run(byStart.get(i), "run-" + i);
         }
         out.append("</body>\n</html>\n");
+    }
+
+    /** The document's start up to and with its heading. */
+    private void head(String title) {
+        out.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>").append(esc(title)).append("</title>\n")
+                .append("<style>\n").append(CSS).append("</style>\n</head>\n<body>\n");
+        out.append("<h1>").append(esc(title)).append("</h1>\n");
+    }
+
+    /**
+     * The page of a sweep: its runs (axis values, state, folder, error), then one table per (setting, method) of the
+     * mean and standard deviation of Transfer / Average / Last over each configuration's runs, and a chart of the
+     * Last means per method.
+     */
+    public static String sweep(SweepTable sweep) {
+        HtmlReport r = new HtmlReport();
+        r.head("DAC sweep " + sweep.sweepId());
+        r.sweepBody(sweep);
+        r.out.append("</body>\n</html>\n");
+        return r.out.toString();
+    }
+
+    private void sweepBody(SweepTable sweep) {
+        List<String> axes = sweep.runs().isEmpty() ? List.of() : List.copyOf(sweep.runs().get(0).axes().keySet());
+        out.append("<section id=\"runs\">\n<h2>Runs</h2>\n");
+        List<String> header = new ArrayList<>(List.of("Run"));
+        header.addAll(axes);
+        header.addAll(List.of("State", "Run folder", "Error"));
+        table("sweep-runs", Map.of("data-sweep", sweep.sweepId()), header, rows -> {
+            for (SweepTable.RunRow run : sweep.runs()) {
+                List<String> row = new ArrayList<>(List.of(run.id()));
+                axes.forEach(a -> row.add(run.axes().get(a)));
+                row.addAll(List.of(run.state(), run.runDir(), run.error() == null ? "" : run.error()));
+                rows.add(row);
+            }
+        });
+        out.append("</section>\n");
+        for (Map.Entry<String, List<SweepTable.Line>> t : sweep.tables().entrySet()) {
+            SweepTable.Line first = t.getValue().get(0);
+            out.append("<section class=\"sweep-table\">\n<h2>").append(esc(first.setting())).append(": ").append(esc(first.method()))
+                    .append("</h2>\n");
+            table("sweep-results", Map.of("data-setting", first.setting(), "data-method", first.method()),
+                    List.of("Configuration", "Runs", "Transfer", "Average", "Last"), rows -> {
+                        for (SweepTable.Line l : t.getValue()) {
+                            rows.add(List.of(l.configuration(), Integer.toString(l.runIds().size()), meanStd(l.transfer()),
+                                    meanStd(l.average()), meanStd(l.last())));
+                        }
+                    });
+            out.append("</section>\n");
+        }
+        DefaultCategoryDataset last = new DefaultCategoryDataset();
+        sweep.lines().stream().filter(l -> l.last().mean() != null)
+                .forEach(l -> last.addValue(l.last().mean(), l.setting() + " " + l.method(), l.configuration()));
+        if (last.getRowCount() > 0) {
+            figure("sweep-chart", Map.of(), Charts.lines("Last per configuration (mean over replicates)", "configuration", "Last (%)",
+                    last), 720, 340, "Mean Last of each setting and method, configuration by configuration.");
+        }
+    }
+
+    /** "mean ± std" (the std left out with one run). */
+    private static String meanStd(SweepTable.Stat s) {
+        return s.std() == null ? num(s.mean()) : num(s.mean()) + " ± " + num(s.std());
     }
 
     private void reruns(List<RunResults> runs) {

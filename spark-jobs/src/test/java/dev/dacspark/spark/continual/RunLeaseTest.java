@@ -91,6 +91,25 @@ class RunLeaseTest {
     }
 
     @Test
+    void aLiveLeaseOfADeadProcessOfThisHostIsTakenOverAtOnceAndOfALiveOneRefused() throws Exception {
+        String host = java.net.InetAddress.getLocalHost().getHostName();
+        Process ended = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-version")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        assertEquals(0, ended.waitFor());
+        String orphaned = Storage.location(dir, "orphaned");
+        place(orphaned, host, ended.pid(), "orphaned-token", Instant.now().plusSeconds(600));
+        try (RunLease lease = RunLease.acquire(orphaned, HADOOP, LONG, LONG.dividedBy(2), () -> {})) {
+            assertEquals(PID, RunLease.read(orphaned + "/" + RunLease.FILE, HADOOP).pid());
+        }
+        // a live process of this host (this one) still holds its lease
+        String held = Storage.location(dir, "held-here");
+        place(held, host, PID, "held-token", Instant.now().plusSeconds(600));
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> RunLease.acquire(held, HADOOP, LONG, LONG.dividedBy(2), () -> {}));
+        assertTrue(e.getMessage().contains("pid " + PID), e.getMessage());
+    }
+
+    @Test
     void aLiveLeaseIsRefusedUntilItExpires() throws Exception {
         String run = Storage.location(dir, "live");
         Instant expiry = Instant.now().plusSeconds(4);
