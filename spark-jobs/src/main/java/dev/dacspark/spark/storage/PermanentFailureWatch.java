@@ -3,17 +3,30 @@ package dev.dacspark.spark.storage;
 import org.apache.spark.ExceptionFailure;
 import org.apache.spark.SparkContext;
 import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.collection.JavaConverters;
 
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 
 /**
  * Watches the tasks of the driver's Spark jobs while it is open: at the first task that fails with a
  * {@link PermanentIoFailure.Kind} it cancels that task's stage, so that neither Spark's task or stage retries nor the
  * trainer's attempts repeat it, and {@link #rethrowIfSeen} turns the job's failure into one {@link PermanentIoFailure} that
  * says what happened, where. (A retry that Spark launched before the cancel arrives is killed by it.)
+ *
+ * <p>It watches the jobs of the thread that started it, not every job of the driver: those with that thread's job
+ * group and at least its job tags, as the thread had them at the start (the continual-learning job tags each start of
+ * a run; a sweep gives each run a job group). So, when runs share a driver, one run's full disk neither cancels nor
+ * explains another run's failure.
  */
 public final class PermanentFailureWatch extends SparkListener implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PermanentFailureWatch.class);
@@ -21,11 +34,24 @@ public final class PermanentFailureWatch extends SparkListener implements AutoCl
     /** The first permanent failure seen: its kind and the failed task's own message. */
     public record Seen(PermanentIoFailure.Kind kind, String message, int stage, String executor) {}
 
+    // SparkContext's local properties for a job's group and tags (SPARK_JOB_GROUP_ID, SPARK_JOB_TAGS)
+    private static final String GROUP = "spark.jobGroup.id";
+    private static final String TAGS = "spark.job.tags";
+
     private final SparkContext sc;
+    private final String group;     // the starting thread's job group (null: none)
+    private final Set<String> tags; // the starting thread's job tags
+    private final Set<Integer> stages = ConcurrentHashMap.newKeySet(); // the stages of the jobs watched
     private final AtomicReference<Seen> seen = new AtomicReference<>();
 
     private PermanentFailureWatch(SparkContext sc) {
         this.sc = sc;
+        this.group = sc.getLocalProperty(GROUP);
+        this.tags = tags(sc.getLocalProperty(TAGS));
+    }
+
+    private static Set<String> tags(String joined) {
+        return joined == null || joined.isEmpty() ? Set.of() : Arrays.stream(joined.split(",")).collect(Collectors.toSet());
     }
 
     /** Starts watching the tasks of {@code sc}; close to stop. */
@@ -36,8 +62,16 @@ public final class PermanentFailureWatch extends SparkListener implements AutoCl
     }
 
     @Override
+    public void onJobStart(SparkListenerJobStart start) { // delivered before any of the job's task ends
+        Properties p = start.properties();
+        if (Objects.equals(p == null ? null : p.getProperty(GROUP), group) && tags(p == null ? null : p.getProperty(TAGS)).containsAll(tags)) {
+            JavaConverters.seqAsJavaList(start.stageIds()).forEach(id -> stages.add((Integer) id));
+        }
+    }
+
+    @Override
     public void onTaskEnd(SparkListenerTaskEnd end) {
-        if (!(end.reason() instanceof ExceptionFailure failure)) {
+        if (!stages.contains(end.stageId()) || !(end.reason() instanceof ExceptionFailure failure)) {
             return;
         }
         String text = failure.className() + ": " + failure.description() + "\n" + failure.fullStackTrace();
