@@ -106,6 +106,11 @@ public final class Settings {
         return true;
     }
 
+    /** The user's settings, without the defaults (what a sweep varies per run). */
+    public Config user() {
+        return user;
+    }
+
     /** The section at a path, e.g. {@code dac.prep}. */
     public Section section(String path) {
         return Section.root(this, path, merged);

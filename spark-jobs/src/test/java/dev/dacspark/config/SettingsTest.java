@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigValue;
 import dev.dacspark.spark.cli.DemoConfig;
 import dev.dacspark.spark.continual.JobConfig;
 import dev.dacspark.spark.data.PrepConfig;
+import dev.dacspark.spark.sweep.SweepConfig;
 import dev.dacspark.train.PretrainConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,6 +35,7 @@ class SettingsTest {
                   model { checkpoint = "clip.safetensors", tokenizer = "tokenizer.json" }
                   job { run-id = every, data = "prepared" }
                   prep { output = "shards", tasks = [ { name = a, source { type = image-folder, root = a }, templates = ["{}"] } ] }
+                  sweep.id = every
                 }
                 """).withFallback(ConfigFactory.parseFile(REPO.resolve("conf/demo.conf").toFile()))
                 .withFallback(ConfigFactory.parseFile(REPO.resolve("conf/demo-base.conf").toFile()));
@@ -46,6 +48,7 @@ class SettingsTest {
         PrepConfig.read(settings);
         PretrainConfig.read(settings);
         DemoConfig.read(settings);
+        SweepConfig.read(settings);
         Set<String> leaves = leaves("dac", ConfigFactory.defaultReference().getObject("dac"));
         assertTrue(leaves.containsAll(Set.of("dac.train.lr", "dac.job.task-lr", "dac.prep.tasks", "dac.pretrain.model",
                 "dac.demo.random-model.embed_dim", "dac.job.s3.endpoint", "dac.job.lease-ttl", "dac.job.lease-renew")),

@@ -62,7 +62,13 @@ public record SweepConfig(String id, String dir, List<Axis> axes, List<String> r
 
     /** A sweep of user settings (without the defaults) whose relative paths are relative to {@code base}. */
     public static SweepConfig from(Config user, Path base) {
-        Settings settings = Settings.of(user, base);
+        return read(Settings.of(user, base));
+    }
+
+    /** The sweep of settings read by a config loader: {@code dac.sweep} and the base run config around it. */
+    public static SweepConfig read(Settings settings) {
+        Config user = settings.user();
+        Path base = settings.base();
         Section s = settings.section("dac.sweep");
         String id = s.required("id", "it names the sweep's folder <dac.output>/<id>");
         s.check("id", id, id.matches("[A-Za-z0-9._-]+"), "letters, digits, '.', '_' or '-' (it names a folder)");
