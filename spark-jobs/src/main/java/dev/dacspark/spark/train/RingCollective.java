@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
 import java.util.List;
@@ -143,6 +144,7 @@ public final class RingCollective implements Collective, AutoCloseable {
         }
         ByteBuffer buf = floats.duplicate().order(ByteOrder.nativeOrder()).clear().limit(floats.limit());
         int n = buf.limit() / 4;
+        FloatBuffer ours = buf.asFloatBuffer();
         if (scratch.capacity() < 4 * (n / world + 1)) {
             scratch = ByteBuffer.allocateDirect(4 * (n / world + 1)).order(ByteOrder.nativeOrder());
         }
@@ -152,6 +154,8 @@ public final class RingCollective implements Collective, AutoCloseable {
                 int recv = Math.floorMod(rank - s - 1, world);
                 int at = start(recv, n);
                 links.transfer(0, chunk(buf, send, n), new ChunkInbox(end(recv, n) - at) {
+                    final FloatBuffer theirs = scratch.duplicate().clear().order(ByteOrder.nativeOrder()).asFloatBuffer();
+
                     @Override
                     public ByteBuffer payload(ByteBuffer header) throws IOException {
                         return checked(header, scratch.clear().limit(4 * count));
@@ -160,8 +164,7 @@ public final class RingCollective implements Collective, AutoCloseable {
                     @Override
                     public void arrived(ByteBuffer payload) {
                         for (int end = payload.position() / 4; done < end; done++) {
-                            int i = 4 * (at + done);
-                            buf.putFloat(i, buf.getFloat(i) + payload.getFloat(4 * done));
+                            ours.put(at + done, ours.get(at + done) + theirs.get(done));
                         }
                     }
                 });
