@@ -116,9 +116,7 @@ public final class PrepJob {
 
         LongAccumulator processed = spark.sparkContext().longAccumulator("prep " + task.name() + " processed");
         LongAccumulator quarantined = spark.sparkContext().longAccumulator("prep " + task.name() + " quarantined");
-        Double hashSplit = task.split() != null && task.split().method().equals("hash") ? task.split().trainFraction() : null;
-        RecordProcessor processor = new RecordProcessor(task.name(), listing.classNames(), hashSplit, config.seed(),
-                config.resolution(), config.trainShortSide(), config.maxPixels(), hadoop, processed, quarantined);
+        RecordProcessor processor = processor(task, listing, hadoop, processed, quarantined);
         // The decode stage's parallelism is ours, whatever partitions the source came in (a driver-side listing is
         // as many partitions as cores, each task a fixed share: the slowest one sets the stage's time).
         Dataset<Row> all = listing.records().repartition(decodePartitions(listed))
@@ -166,6 +164,31 @@ public final class PrepJob {
         } finally {
             all.unpersist();
         }
+    }
+
+    /** The decode stage's per-record work for a task: read, decode, the split's transform, PNG, content hash. */
+    private RecordProcessor processor(PrepConfig.TaskSource task, Sources.Listing listing, Configuration hadoop, LongAccumulator processed,
+            LongAccumulator quarantined) {
+        Double hashSplit = task.split() != null && task.split().method().equals("hash") ? task.split().trainFraction() : null;
+        return new RecordProcessor(task.name(), listing.classNames(), hashSplit, config.seed(), config.resolution(), config.trainShortSide(),
+                config.maxPixels(), hadoop, processed, quarantined);
+    }
+
+    /**
+     * Seconds that the first task's records take through the decode stage's own per-record work on the calling
+     * thread, without Spark (the listing's records are collected to the driver first, untimed): the single-thread
+     * baseline that the prep benchmark sets the job's throughput against. Writes nothing.
+     */
+    public double decodeOnOneThread() {
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        PrepConfig.TaskSource task = config.tasks().get(0);
+        Sources.Listing listing = Sources.list(spark, task, hadoop);
+        List<Row> records = listing.records().collectAsList();
+        RecordProcessor processor = processor(task, listing, hadoop, spark.sparkContext().longAccumulator(),
+                spark.sparkContext().longAccumulator());
+        long t0 = System.nanoTime();
+        processor.call(records.iterator()).forEachRemaining(r -> {});
+        return (System.nanoTime() - t0) / 1e9;
     }
 
     /** Logs what the listing skipped, by reason with examples (_task.json records the same). */
