@@ -95,6 +95,21 @@ public final class HostTransfers {
         return upload(manager, view, shape, DataType.FLOAT32, 4L * shape.size());
     }
 
+    /**
+     * A uint8 array of the given shape holding the bytes of {@code data} (position 0 to {@code shape.size()}), in
+     * libtorch's memory, for a manager on the CPU: a copy within host memory, where the CPU is the device, so not a
+     * transfer and not counted. Refused for a manager on any other device, where it would be one.
+     */
+    public static NDArray uint8OnCpu(NDManager manager, ByteBuffer data, Shape shape) {
+        if (!Device.Type.CPU.equals(manager.getDevice().getDeviceType())) {
+            throw new IllegalArgumentException("uint8OnCpu: the manager is on " + manager.getDevice() + ", not a CPU: that would be a transfer");
+        }
+        ByteBuffer view = data.duplicate().position(0).limit(Math.toIntExact(shape.size()));
+        try (NDArray wrapped = manager.create(view, shape, DataType.UINT8)) {
+            return wrapped.duplicate();
+        }
+    }
+
     private static NDArray upload(NDManager manager, Buffer data, Shape shape, DataType type, long bytes) {
         TO_DEVICE.increment();
         BYTES_TO_DEVICE.add(bytes);

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.norm.Dropout;
 import dev.dacspark.clip.HostTransfers;
 import dev.dacspark.clip.Linear;
 import dev.dacspark.clip.Module;
@@ -32,6 +31,7 @@ public final class ExpertPool extends Module implements Linear.Adapter {
     public final Router router; // d_in -> r, null in dense mode
     private final DacConfig config;
     private final String name;
+    private final LoraDropout dropout; // null without dropout
     private boolean training;
     private VoteExchange exchange = VoteExchange.NONE;
 
@@ -41,6 +41,7 @@ public final class ExpertPool extends Module implements Linear.Adapter {
         this.loraA = param("lora_A", config.rank(), inFeatures);
         this.loraB = param("lora_B", outFeatures, config.rank());
         this.router = config.routing() == DacConfig.Routing.ROUTED ? child("router", new Router(inFeatures, config)) : null;
+        this.dropout = config.dropout() > 0 ? new LoraDropout(config.dropout(), name.hashCode()) : null;
     }
 
     /** The module name of the layer this pool adapts, e.g. {@code visual.transformer.resblocks.0.attn.q_proj}. */
@@ -99,19 +100,42 @@ public final class ExpertPool extends Module implements Linear.Adapter {
         }
     }
 
-    /** x: (N, L, d_in) -> update (N, L, d_out). */
+    /**
+     * x: (N, L, d_in) -> update (N, L, d_out). Training with dropout, the input is x * m / (1 - p) for the keep mask m
+     * ({@link LoraDropout}), the router's too; the 1 / (1 - p) is applied to the rank-r product and to the [CLS] rows.
+     */
     @Override
     public NDArray delta(NDArray x) {
-        NDArray in = training && config.dropout() > 0 ? Dropout.dropout(x, (float) config.dropout()).singletonOrThrow() : x;
-        NDArray mask = router == null ? x.getManager().ones(new Shape(config.rank())).toDevice(x.getDevice(), false)
-                : router.route(in, exchange, training);
-        return maskedUpdate(in, mask);
+        if (!training || dropout == null) {
+            return maskedUpdate(x, mask(x, x.get(":, 0, :")), (float) config.scaling());
+        }
+        float keep = 1 - dropout.p();
+        NDArray kept = x.mul(dropout.keep(x));                                  // x * m (N, L, d_in)
+        NDArray mask = mask(x, router == null ? null : Tensors.div(kept.get(":, 0, :"), keep));
+        return maskedUpdate(kept, mask, (float) config.scaling() / keep);
+    }
+
+    /** The experts' mask for the batch x with [CLS] rows cls (N, d_in): the router's, or every expert in dense mode. */
+    private NDArray mask(NDArray x, NDArray cls) {
+        return router == null ? x.getManager().ones(new Shape(config.rank())).toDevice(x.getDevice(), false)
+                : router.route(cls, exchange, training);
     }
 
     /** s * ((x A^T) * M) B^T for x (N, L, d_in) and the experts' mask M (r), boolean or 0/1: (N, L, d_out). */
     public NDArray maskedUpdate(NDArray x, NDArray mask) {
-        NDArray scale = Tensors.mul(mask.toType(DataType.FLOAT32, false), (float) config.scaling()); // (r): s on M, 0 elsewhere
+        return maskedUpdate(x, mask, (float) config.scaling());
+    }
+
+    private NDArray maskedUpdate(NDArray x, NDArray mask, float s) {
+        NDArray scale = Tensors.mul(mask.toType(DataType.FLOAT32, false), s); // (r): s on M, 0 elsewhere
         return x.matMul(loraA.array().transpose()).mul(scale).matMul(loraB.array().transpose());
+    }
+
+    /** Restarts this pool's LoRA dropout generator (CPU masks); nothing without dropout. */
+    void seedDropout(long seed) {
+        if (dropout != null) {
+            dropout.seed(seed);
+        }
     }
 
     /**

@@ -90,6 +90,15 @@ public final class ExpertPools {
         pools.values().forEach(pool -> pool.initialize(manager, rng));
     }
 
+    /**
+     * Seeds the pools' LoRA dropout for a step, one generator per pool from one seeded generator in module order (the
+     * CPU's masks; on other devices the engine's generator draws them, seeded by {@code Engine.setRandomSeed}).
+     */
+    public void seedDropout(long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        pools.values().forEach(pool -> pool.seedDropout(rng.nextLong()));
+    }
+
     public Map<String, ExpertPool> pools() {
         return Collections.unmodifiableMap(pools);
     }

@@ -55,14 +55,14 @@ public final class Router extends Module {
     }
 
     /**
-     * The mask (r) boolean of the batch x (N, L, d_in); when training, exchanges the votes and counts them.
+     * The mask (r) boolean of the batch with [CLS] rows cls (N, d_in); when training, exchanges the votes and counts them.
      */
-    public NDArray route(NDArray x, VoteExchange exchange, boolean training) {
+    public NDArray route(NDArray cls, VoteExchange exchange, boolean training) {
         if (counts == null) {
             throw new IllegalStateException("router without vote counts: initialise the pools or restore their counts first");
         }
         int k = config.routeTopK();
-        NDArray probs = linear.forward(x.get(":, 0, :").stopGradient()).softmax(-1);            // (N, r)
+        NDArray probs = linear.forward(cls.stopGradient()).softmax(-1);                          // (N, r)
         NDArray votes = TopK.mask(probs, k).toType(DataType.FLOAT32, false).sum(new int[] {0}); // (r)
         if (!training) {
             return TopK.mask(votes, k);

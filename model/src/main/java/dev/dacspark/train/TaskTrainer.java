@@ -90,7 +90,9 @@ public final class TaskTrainer {
     public DacStep.Losses step(int t) {
         long t0 = System.nanoTime();
         HostTransfers.Count before = HostTransfers.count();
-        Engine.getInstance().setRandomSeed((int) Seeds.mix(setup.seed(), collective.rank(), t)); // LoRA dropout
+        long dropoutSeed = Seeds.mix(setup.seed(), collective.rank(), t); // LoRA dropout: the CPU's generators, or the device's
+        pools.seedDropout(dropoutSeed);
+        Engine.getInstance().setRandomSeed((int) dropoutSeed);
         int res = setup.processor().config().resolution();
         int n = setup.processor().imageLength();
         int b = setup.plan().batchPerShard();
