@@ -45,6 +45,26 @@ class LoraDropoutTest {
             }
             assertEquals(DataType.UINT8, dropout.drawnHere(x).getDataType());
             assertEquals(DataType.BOOLEAN, dropout.drawnByDevice(x).getDataType());
+            // either mask multiplies a float32 input into float32, and the gradient flows through the kept elements only
+            NDArray y = m.randomNormal(new Shape(3, 5, 7));
+            for (NDArray mask : new NDArray[] {dropout.drawnHere(y), dropout.drawnByDevice(y)}) {
+                NDArray in = y.duplicate();
+                in.setRequiresGradient(true);
+                float[] kept;
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray out = in.mul(mask);
+                    assertEquals(DataType.FLOAT32, out.getDataType());
+                    kept = HostTransfers.floats(out);
+                    gc.backward(out.sum());
+                }
+                float[] ys = HostTransfers.floats(y);
+                float[] ms = HostTransfers.floats(mask);
+                float[] g = HostTransfers.floats(in.getGradient());
+                for (int i = 0; i < ys.length; i++) {
+                    assertEquals(ys[i] * ms[i], kept[i], mask.getDataType() + " at " + i);
+                    assertEquals(ms[i], g[i], mask.getDataType() + " gradient at " + i);
+                }
+            }
         }
     }
 
