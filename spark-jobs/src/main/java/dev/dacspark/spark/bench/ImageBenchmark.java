@@ -38,7 +38,7 @@ public final class ImageBenchmark {
         this.out = out;
     }
 
-    public void run(SparkSession spark) {
+    public void run(SparkSession spark) throws InterruptedException, java.util.concurrent.ExecutionException {
         Path dir;
         try {
             dir = Files.createTempDirectory("dac-image-bench");
@@ -69,18 +69,23 @@ public final class ImageBenchmark {
                       tasks = [ { name = bench, source { type = image-folder, root = "%s" }, templates = ["{}"], split { random = 0.01 } } ] }
                     """, dir.resolve("prep").toUri(), dir.resolve("images").toUri())), null);
             PrepJob job = new PrepJob(spark, prep);
-            double single = files.length / job.decodeOnOneThread();
-            out.printf(Locale.ROOT, "the job's own per-record work (read, decode, the split's transform, PNG, hash), 1 thread, no Spark: "
-                    + "%.1f images/s%n", single);
-            out.flush();
+            double before = files.length / job.decodeOnThreads(1);
             double cpu0 = processCpuSeconds();
             double seconds = time(job::run);
             double cpu = processCpuSeconds() - cpu0;
             double rate = files.length / seconds;
+            // the baseline before and after the job: this machine's speed drifts by a third from minute to minute
+            double after = files.length / job.decodeOnThreads(1);
+            double single = (before + after) / 2;
+            double threads = files.length / job.decodeOnThreads(cores);
+            out.printf(Locale.ROOT, "the job's own per-record work (read, decode, the split's transform, PNG, hash), 1 thread, no Spark: "
+                    + "%.1f images/s (%.1f before the job, %.1f after)%n", single, before, after);
+            out.printf(Locale.ROOT, "the same on %d plain threads, no Spark (what this machine gives parallel work now): %.1f images/s, "
+                    + "%.2f x one thread%n", cores, threads, threads / single);
             out.printf(Locale.ROOT, "prep job on %d cores (whole job, listing and writing included): %.1f s, %.1f images/s, %.1f per core%n",
                     cores, seconds, rate, rate / cores);
-            out.printf(Locale.ROOT, "job / (cores x single-thread): %.0f %% (%.1f / (%d x %.1f))%n", 100 * rate / (cores * single), rate,
-                    cores, single);
+            out.printf(Locale.ROOT, "job / (cores x single-thread): %.0f %% (%.1f / (%d x %.1f)); job / plain threads: %.0f %%%n",
+                    100 * rate / (cores * single), rate, cores, single, 100 * rate / threads);
             out.printf(Locale.ROOT, "busy cores over the job (process CPU / wall): %.2f%n", cpu / seconds);
             out.printf(Locale.ROOT, "%-22s %8s %8s %6s%n", "phase", "wall s", "cpu s", "cores");
             for (PrepJob.Phase p : job.phases()) {

@@ -140,7 +140,10 @@ public final class PrepJob {
                 counts.good, counts.bad, seconds, listed / seconds));
 
         spark.sparkContext().setJobDescription("prep " + task.name() + ": quarantine");
-        phase(task.name(), "write quarantine", () -> bad.select("id", "source", "split", "reason").coalesce(1).sortWithinPartitions("id")
+        // no bad record (the decode job counted them): the same empty table, without scanning the cached images for none
+        Dataset<Row> quarantine = bad.select("id", "source", "split", "reason");
+        Dataset<Row> rows = counts.bad == 0 ? spark.createDataFrame(List.of(), quarantine.schema()) : quarantine;
+        phase(task.name(), "write quarantine", () -> rows.coalesce(1).sortWithinPartitions("id")
                 .write().mode(SaveMode.Overwrite).parquet(out + "/quarantine"));
         try {
             checkUsable(task, counts, listed, bad, out);
@@ -175,20 +178,39 @@ public final class PrepJob {
     }
 
     /**
-     * Seconds that the first task's records take through the decode stage's own per-record work on the calling
-     * thread, without Spark (the listing's records are collected to the driver first, untimed): the single-thread
-     * baseline that the prep benchmark sets the job's throughput against. Writes nothing.
+     * Seconds that the first task's records take through the decode stage's own per-record work on {@code threads}
+     * plain threads of the driver, without Spark (the listing's records are collected to the driver first, untimed;
+     * thread i takes records i, i + threads, ...): the baselines that the prep benchmark sets the job's throughput
+     * against. Writes nothing.
      */
-    public double decodeOnOneThread() {
+    public double decodeOnThreads(int threads) throws InterruptedException, java.util.concurrent.ExecutionException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         PrepConfig.TaskSource task = config.tasks().get(0);
         Sources.Listing listing = Sources.list(spark, task, hadoop);
         List<Row> records = listing.records().collectAsList();
-        RecordProcessor processor = processor(task, listing, hadoop, spark.sparkContext().longAccumulator(),
-                spark.sparkContext().longAccumulator());
-        long t0 = System.nanoTime();
-        processor.call(records.iterator()).forEachRemaining(r -> {});
-        return (System.nanoTime() - t0) / 1e9;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            List<java.util.concurrent.Callable<Void>> work = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                List<Row> mine = new ArrayList<>();
+                for (int i = t; i < records.size(); i += threads) {
+                    mine.add(records.get(i));
+                }
+                RecordProcessor processor = processor(task, listing, hadoop, spark.sparkContext().longAccumulator(),
+                        spark.sparkContext().longAccumulator()); // an accumulator is not for two threads at once
+                work.add(() -> {
+                    processor.call(mine.iterator()).forEachRemaining(r -> {});
+                    return null;
+                });
+            }
+            long t0 = System.nanoTime();
+            for (java.util.concurrent.Future<Void> f : pool.invokeAll(work)) {
+                f.get();
+            }
+            return (System.nanoTime() - t0) / 1e9;
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /** Logs what the listing skipped, by reason with examples (_task.json records the same). */
