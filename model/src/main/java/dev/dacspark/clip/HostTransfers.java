@@ -104,15 +104,17 @@ public final class HostTransfers {
         if (!Device.Type.CPU.equals(manager.getDevice().getDeviceType())) {
             throw new IllegalArgumentException("uint8OnCpu: the manager is on " + manager.getDevice() + ", not a CPU: that would be a transfer");
         }
-        ByteBuffer view = data.duplicate().position(0).limit(Math.toIntExact(shape.size()));
-        try (NDArray wrapped = manager.create(view, shape, DataType.UINT8)) {
-            return wrapped.duplicate();
-        }
+        return copyIn(manager, data.duplicate().position(0).limit(Math.toIntExact(shape.size())), shape, DataType.UINT8);
     }
 
     private static NDArray upload(NDManager manager, Buffer data, Shape shape, DataType type, long bytes) {
         TO_DEVICE.increment();
         BYTES_TO_DEVICE.add(bytes);
+        return copyIn(manager, data, shape, type);
+    }
+
+    /** A copy of {@code data} in libtorch's own memory (see the class comment), not the Java buffer wrapped. */
+    private static NDArray copyIn(NDManager manager, Buffer data, Shape shape, DataType type) {
         try (NDArray wrapped = manager.create(data, shape, type)) {
             return wrapped.duplicate();
         }

@@ -106,19 +106,12 @@ public final class ExpertPool extends Module implements Linear.Adapter {
      */
     @Override
     public NDArray delta(NDArray x) {
-        if (!training || dropout == null) {
-            return maskedUpdate(x, mask(x, x.get(":, 0, :")), (float) config.scaling());
-        }
-        float keep = 1 - dropout.p();
-        NDArray kept = x.mul(dropout.keep(x));                                  // x * m (N, L, d_in)
-        NDArray mask = mask(x, router == null ? null : Tensors.div(kept.get(":, 0, :"), keep));
-        return maskedUpdate(kept, mask, (float) config.scaling() / keep);
-    }
-
-    /** The experts' mask for the batch x with [CLS] rows cls (N, d_in): the router's, or every expert in dense mode. */
-    private NDArray mask(NDArray x, NDArray cls) {
-        return router == null ? x.getManager().ones(new Shape(config.rank())).toDevice(x.getDevice(), false)
-                : router.route(cls, exchange, training);
+        boolean drop = training && dropout != null;
+        float keep = drop ? 1 - dropout.p() : 1;
+        NDArray in = drop ? x.mul(dropout.keep(x)) : x; // x * m (N, L, d_in)
+        NDArray mask = router == null ? x.getManager().ones(new Shape(config.rank())).toDevice(x.getDevice(), false)
+                : router.route(drop ? Tensors.div(in.get(":, 0, :"), keep) : in.get(":, 0, :"), exchange, training);
+        return maskedUpdate(in, mask, (float) config.scaling() / keep);
     }
 
     /** s * ((x A^T) * M) B^T for x (N, L, d_in) and the experts' mask M (r), boolean or 0/1: (N, L, d_out). */

@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
 
 /**
@@ -38,7 +39,7 @@ public final class ImageBenchmark {
         this.out = out;
     }
 
-    public void run(SparkSession spark) throws InterruptedException, java.util.concurrent.ExecutionException {
+    public void run(SparkSession spark) throws InterruptedException, ExecutionException {
         Path dir;
         try {
             dir = Files.createTempDirectory("dac-image-bench");

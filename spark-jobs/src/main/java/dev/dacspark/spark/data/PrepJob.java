@@ -27,6 +27,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Supplier;
 
 import static org.apache.spark.sql.functions.array;
@@ -183,14 +188,14 @@ public final class PrepJob {
      * thread i takes records i, i + threads, ...): the baselines that the prep benchmark sets the job's throughput
      * against. Writes nothing.
      */
-    public double decodeOnThreads(int threads) throws InterruptedException, java.util.concurrent.ExecutionException {
+    public double decodeOnThreads(int threads) throws InterruptedException, ExecutionException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         PrepConfig.TaskSource task = config.tasks().get(0);
         Sources.Listing listing = Sources.list(spark, task, hadoop);
         List<Row> records = listing.records().collectAsList();
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
-            List<java.util.concurrent.Callable<Void>> work = new ArrayList<>();
+            List<Callable<Void>> work = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 List<Row> mine = new ArrayList<>();
                 for (int i = t; i < records.size(); i += threads) {
@@ -204,7 +209,7 @@ public final class PrepJob {
                 });
             }
             long t0 = System.nanoTime();
-            for (java.util.concurrent.Future<Void> f : pool.invokeAll(work)) {
+            for (Future<Void> f : pool.invokeAll(work)) {
                 f.get();
             }
             return (System.nanoTime() - t0) / 1e9;
