@@ -118,15 +118,9 @@ class LoraDropoutTest {
             pool.setTraining(true);
             pool.seedDropout(77);
             NDArray x = HostTransfers.float32(m, xs, shape);
-            x.setRequiresGradient(true);
-            float[] update;
-            float[] grad;
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray y = pool.delta(x);
-                update = HostTransfers.floats(y);
-                gc.backward(y.sum());
-                grad = HostTransfers.floats(x.getGradient());
-            }
+            float[][] trained = updateAndGradient(pool, x);
+            float[] update = trained[0];
+            float[] grad = trained[1];
 
             // by hand: the same mask (a generator with the same seed), x' = x * m / (1 - p), the twin without dropout
             LoraDropout same = new LoraDropout(P, 0);
@@ -137,16 +131,9 @@ class LoraDropoutTest {
                 dropped[i] = xs[i] * keep[i] / (float) (1 - P);
             }
             twin.setTraining(true);
-            NDArray x2 = HostTransfers.float32(m, dropped, shape);
-            x2.setRequiresGradient(true);
-            float[] expected;
-            float[] grad2;
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray y = twin.delta(x2);
-                expected = HostTransfers.floats(y);
-                gc.backward(y.sum());
-                grad2 = HostTransfers.floats(x2.getGradient());
-            }
+            float[][] byHand = updateAndGradient(twin, HostTransfers.float32(m, dropped, shape));
+            float[] expected = byHand[0];
+            float[] grad2 = byHand[1];
             assertClose(expected, update, "the update");
             for (int i = 0; i < grad2.length; i++) {
                 grad2[i] *= keep[i] / (float) (1 - P); // d x'/d x = m / (1 - p)
@@ -168,6 +155,17 @@ class LoraDropoutTest {
             twin.setTraining(false);
             NDArray x3 = HostTransfers.float32(m, xs, shape);
             assertArrayEquals(HostTransfers.floats(twin.delta(x3)), HostTransfers.floats(pool.delta(x3)), "evaluation drops nothing");
+        }
+    }
+
+    /** The pool's update of x and the gradient of its sum with respect to x. */
+    private static float[][] updateAndGradient(ExpertPool pool, NDArray x) {
+        x.setRequiresGradient(true);
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray y = pool.delta(x);
+            float[] update = HostTransfers.floats(y);
+            gc.backward(y.sum());
+            return new float[][] {update, HostTransfers.floats(x.getGradient())};
         }
     }
 
