@@ -100,8 +100,8 @@ public final class GpuCheck {
                 rows.add(new Row("frozen forward+backward, " + at, String.format(Locale.ROOT, "%.3f s/step, %s", r.frozen().seconds(),
                         r.frozen().transfers()), true));
                 rows.add(new Row(String.format(Locale.ROOT, "DAC step (LoRA dropout %.1f), %s", method.dropout(), at),
-                        String.format(Locale.ROOT, "%.3f s/step (%.2f it/s), %+.1f %% over the floor, %s", dac.step().seconds(),
-                                1 / dac.step().seconds(), dac.overhead() * 100, dac.step().transfers()), true));
+                        String.format(Locale.ROOT, "%.3f s/step (%.2f it/s), %+.1f %% over the floor, AdamW %.3f s of it, %s", dac.step().seconds(),
+                                1 / dac.step().seconds(), dac.overhead() * 100, dac.optimizerSeconds(), dac.step().transfers()), true));
                 rows.add(new Row("merged model (plain CLIP), image encoder, " + at, String.format(Locale.ROOT, "%.1f images/s", r.mergedImagesPerSecond()), true));
             }
             rows.add(new Row("peak GPU memory", memory.describe(), true));
