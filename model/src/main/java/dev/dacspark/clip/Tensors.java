@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.Function;
 
 /**
  * Products and quotients with numbers, safe to differentiate, and the scalars they use.
@@ -27,7 +28,7 @@ public final class Tensors {
     private static final ConcurrentMap<Device, NDManager> MANAGERS = new ConcurrentHashMap<>();
     private static final ConcurrentMap<Constant, NDArray> CONSTANTS = new ConcurrentHashMap<>();
 
-    private record Constant(Device device, int bits) {}
+    private record Constant(Device device, Object key) {}
 
     private Tensors() {}
 
@@ -47,10 +48,21 @@ public final class Tensors {
      * belongs to its first operand's manager, and in-place operations on it would change it for every caller).
      */
     public static NDArray constant(Device device, float value) {
-        return CONSTANTS.computeIfAbsent(new Constant(device, Float.floatToIntBits(value)), c -> {
-            NDArray s = MANAGERS.computeIfAbsent(device, NDManager::newBaseManager).full(new Shape(), value);
-            NDScope.unregister(s);
-            return s;
+        return constant(device, Float.floatToIntBits(value), m -> m.full(new Shape(), value));
+    }
+
+    /**
+     * The array {@code make} builds on a manager of {@code device}, made once per device and key and never closed, as
+     * {@link #constant(Device, float)} (whose keys are Integers: give other keys another type). What make builds on
+     * the way is freed.
+     */
+    public static NDArray constant(Device device, Object key, Function<NDManager, NDArray> make) {
+        return CONSTANTS.computeIfAbsent(new Constant(device, key), c -> {
+            try (NDScope scope = new NDScope()) {
+                NDArray a = make.apply(MANAGERS.computeIfAbsent(device, NDManager::newBaseManager));
+                NDScope.unregister(a);
+                return a;
+            }
         });
     }
 }

@@ -1,5 +1,6 @@
 package dev.dacspark.lora;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import dev.dacspark.clip.Tensors;
@@ -18,8 +19,7 @@ public final class TopK {
 
     /** values (..., n) -> ranks (..., n) int64: 0 for the largest, ties broken toward the lower index. */
     public static NDArray ranks(NDArray values) {
-        NDArray index = arange(values, values.getShape().tail());
-        NDArray lower = index.expandDims(0).lt(index.expandDims(1));  // (n, n): [i, j] = j < i
+        NDArray lower = lowerIndex(values.getDevice(), values.getShape().tail()); // (n, n): [i, j] = j < i
         NDArray vi = values.expandDims(-1);                           // (..., n, 1)
         NDArray vj = values.expandDims(-2);                           // (..., 1, n)
         NDArray before = vj.gt(vi).logicalOr(vj.eq(vi).logicalAnd(lower)); // (..., n, n): j comes before i
@@ -45,6 +45,16 @@ public final class TopK {
         if (k < 0 || k > n) {
             throw new IllegalArgumentException("top-" + k + " of " + n + " values");
         }
+    }
+
+    private record LowerIndex(long n) {}
+
+    /** (n, n) boolean, [i, j] = j < i: a constant of the device (made once). */
+    private static NDArray lowerIndex(Device device, long n) {
+        return Tensors.constant(device, new LowerIndex(n), m -> {
+            NDArray index = m.arange(0, Math.toIntExact(n), 1, DataType.INT64);
+            return index.expandDims(0).lt(index.expandDims(1));
+        });
     }
 
     /** 0, 1, ..., n - 1 (int64) on the device of {@code like}. */
