@@ -1,5 +1,6 @@
 package dev.dacspark.lora;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -28,11 +29,12 @@ class LoraDropoutTest {
 
     @Test
     void bothSourcesKeepOneMinusPOfTheElementsAndNothingElse() {
-        try (NDManager m = NDManager.newBaseManager()) {
-            NDArray x = m.zeros(new Shape(1000, 1001)); // odd: the last element of the Java draw is a draw of its own
+        // the Java draw is the CPU's; the device draw runs on the engine's default device (a GPU where there is one)
+        try (NDManager cpu = NDManager.newBaseManager(Device.cpu()); NDManager m = NDManager.newBaseManager()) {
+            Shape odd = new Shape(1000, 1001); // odd: the last element of the Java draw is a draw of its own
             LoraDropout dropout = new LoraDropout(P, 1);
-            for (NDArray mask : new NDArray[] {dropout.drawnHere(x), dropout.drawnByDevice(x)}) {
-                assertEquals(x.getShape(), mask.getShape());
+            for (NDArray mask : new NDArray[] {dropout.drawnHere(cpu.zeros(odd)), dropout.drawnByDevice(m.zeros(odd))}) {
+                assertEquals(odd, mask.getShape());
                 float[] v = HostTransfers.floats(mask);
                 long kept = 0;
                 for (float e : v) {
@@ -43,11 +45,12 @@ class LoraDropoutTest {
                 double sigma = Math.sqrt(P * (1 - P) / v.length); // 4e-4
                 assertEquals(1 - P, fraction, 5 * sigma, mask.getDataType() + ": kept fraction");
             }
-            assertEquals(DataType.UINT8, dropout.drawnHere(x).getDataType());
-            assertEquals(DataType.BOOLEAN, dropout.drawnByDevice(x).getDataType());
+            assertEquals(DataType.UINT8, dropout.drawnHere(cpu.zeros(odd)).getDataType());
+            assertEquals(DataType.BOOLEAN, dropout.drawnByDevice(m.zeros(odd)).getDataType());
             // either mask multiplies a float32 input into float32, and the gradient flows through the kept elements only
-            NDArray y = m.randomNormal(new Shape(3, 5, 7));
-            for (NDArray mask : new NDArray[] {dropout.drawnHere(y), dropout.drawnByDevice(y)}) {
+            for (NDManager on : new NDManager[] {cpu, m}) {
+                NDArray y = on.randomNormal(new Shape(3, 5, 7));
+                NDArray mask = on == cpu ? dropout.drawnHere(y) : dropout.drawnByDevice(y);
                 NDArray in = y.duplicate();
                 in.setRequiresGradient(true);
                 float[] kept;
@@ -70,7 +73,7 @@ class LoraDropoutTest {
 
     @Test
     void theJavaDrawIsItsSeedsAndIndependentFromDrawToDraw() {
-        try (NDManager m = NDManager.newBaseManager()) {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu())) { // the Java draw is the CPU's
             NDArray x = m.zeros(new Shape(4, 7, 33));
             LoraDropout a = new LoraDropout(P, 0);
             LoraDropout b = new LoraDropout(P, 0);
@@ -100,7 +103,7 @@ class LoraDropoutTest {
         int len = 5;
         int dIn = 16;
         int dOut = 12;
-        try (NDManager m = NDManager.newBaseManager()) {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu())) { // the Java draw, which a generator seeded alike repeats
             ExpertPool pool = new ExpertPool("visual.test", dIn, dOut, DacConfig.defaults().withDropout(P));
             pool.initialize(m, new SplittableRandom(3));
             pool.loraB.set(m.randomNormal(pool.loraB.shape())); // B starts at zero: any update would be zero

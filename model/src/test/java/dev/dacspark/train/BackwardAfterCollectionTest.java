@@ -1,5 +1,6 @@
 package dev.dacspark.train;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -62,7 +63,7 @@ class BackwardAfterCollectionTest {
     /** The LoRA gradients of one DAC step on the golden CLIP and batch (AGO on, with a memory of earlier columns). */
     private static Map<String, float[]> poolGradients(Collective collective) {
         Map<String, SafeTensors.Tensor> io = SafeTensors.readAll(Golden.file("dac"));
-        try (NDManager m = NDManager.newBaseManager(); TaskMemory memory = new TaskMemory(m)) {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu()); TaskMemory memory = new TaskMemory(m)) { // the CPU: a tensor over Java memory
             ClipModel model = ClipCheckpoint.load(Golden.file("openai"), m);
             ExpertPools pools = ExpertPools.attach(model, DacConfig.defaults().withDropout(0));
             pools.initialize(m, 7);
@@ -80,7 +81,7 @@ class BackwardAfterCollectionTest {
 
     /** d(CLIP loss)/d(logits) for a fixed 6 x 6 logit matrix. */
     private static float[] lossGradient(boolean collectBeforeBackward) {
-        try (NDManager m = NDManager.newBaseManager()) {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu())) { // the CPU: a tensor over Java memory
             float[] values = new float[36];
             for (int i = 0; i < values.length; i++) {
                 values[i] = (float) Math.sin(i * 0.7) * 3;
