@@ -137,9 +137,7 @@ public final class TrainStepBenchmark {
                     optimizerSeconds[call[0]++] = (System.nanoTime() - t0) / 1e9;
                 });
                 double overhead = dac.seconds() / frozen.seconds() - 1;
-                double[] timed = Arrays.copyOfRange(optimizerSeconds, 1, iters + 1);
-                Arrays.sort(timed);
-                double adamW = timed[iters / 2];
+                double adamW = median(Arrays.copyOfRange(optimizerSeconds, 1, iters + 1));
                 out.printf(Locale.ROOT, "DAC step (pools, AGO, AdamW; LoRA dropout %.1f): %.3f s/step, overhead %+.1f%% over frozen, AdamW %.3f s of it, %s%n",
                         method.dropout(), dac.seconds(), overhead * 100, adamW, dac.transfers());
                 out.flush();
@@ -164,6 +162,12 @@ public final class TrainStepBenchmark {
         }
     }
 
+    /** The median of the values (the upper one of an even count); sorts them. */
+    private static double median(double[] values) {
+        Arrays.sort(values);
+        return values[values.length / 2];
+    }
+
     private Measured median(Runnable step) {
         double[] s = new double[iters];
         HostTransfers.Count start = null;
@@ -180,8 +184,7 @@ public final class TrainStepBenchmark {
             }
         }
         HostTransfers.Count all = HostTransfers.count().minus(start);
-        Arrays.sort(s);
-        return new Measured(s[iters / 2], new HostTransfers.Count(all.toDevice() / iters, all.toHost() / iters,
+        return new Measured(median(s), new HostTransfers.Count(all.toDevice() / iters, all.toHost() / iters,
                 all.bytesToDevice() / iters, all.bytesToHost() / iters));
     }
 }

@@ -208,6 +208,11 @@ public final class AdamW {
         return flat;
     }
 
+    /** Takes every Flat apart (a checkpoint's state and load work on the parameters' own moments; the next step regroups them). */
+    private void spillAll() {
+        new ArrayList<>(flats).forEach(this::spill);
+    }
+
     /** Takes a Flat apart into the parameters' own moments. */
     private void spill(Flat f) {
         flats.remove(f);
@@ -240,7 +245,7 @@ public final class AdamW {
 
     /** The state as tensors: {@code <name>.exp_avg}, {@code <name>.exp_avg_sq}, {@code <name>.step}. */
     public Map<String, Tensor> state() {
-        new ArrayList<>(flats).forEach(this::spill); // the next step regroups them
+        spillAll();
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (String name : steps.keySet()) {
             out.put(name + ".exp_avg", TensorArrays.fromNDArray(expAvg.get(name)));
@@ -252,6 +257,7 @@ public final class AdamW {
 
     /** Restores a state written by {@link #state()}. */
     public void load(Map<String, Tensor> state) {
+        spillAll();
         for (Map.Entry<String, Tensor> e : state.entrySet()) {
             String key = e.getKey();
             if (key.endsWith(".step")) {
@@ -261,7 +267,6 @@ public final class AdamW {
                 if (m == null || v == null) {
                     throw new IllegalArgumentException("optimizer state for '" + name + "' lacks exp_avg or exp_avg_sq");
                 }
-                new ArrayList<>(flats).stream().filter(f -> f.names.contains(name)).forEach(this::spill);
                 steps.put(name, e.getValue().toLongs()[0]);
                 replace(expAvg, name, TensorArrays.toNDArray(m, manager));
                 replace(expAvgSq, name, TensorArrays.toNDArray(v, manager));
